@@ -1,0 +1,290 @@
+"""Reverse-mode differentiation: walk the graph from the outputs back to the leaves.
+
+The walk needs each node's gradient to be complete (summed over every path) before the node
+runs its backward. So, first, count for every node how many edges lead into it from the part
+of the graph we will visit; then start from the outputs and run a node as soon as its count
+drops to zero. This is a topological order found without recursion (a 10,000-step recurrence is
+just a long chain) and without sorting: O(nodes + edges).
+
+Gradients into leaves are summed over the whole pass and then added to ``leaf.grad``.
+Unless ``retain_graph=True``, each node frees what it saved as soon as it has run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from minigrad import backend
+from minigrad.autograd.function import Function, _freed_message
+from minigrad.autograd.grad_mode import state
+from minigrad.tensor import Tensor, _make
+
+
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
+             retain_graph: bool = False, create_graph: bool = False,
+             inputs: Sequence[Tensor] | None = None) -> None:
+    """Accumulate d(tensors)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+    roots = _roots(tensors, grad_tensors, "backward")
+    if create_graph:
+        raise NotImplementedError(_NO_CREATE_GRAPH)
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        grads = _run(roots, retain_graph, capture=inputs)
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                _accumulate_into_grad(t, g, owned=False)
+        return
+    _run(roots, retain_graph)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """Return d(outputs)/d(inputs) without touching any ``.grad``.
+
+    ``grad_outputs`` plays the role of ``gradient`` in ``backward`` (needed for non-scalar
+    outputs). An input that the outputs do not depend on raises an error unless
+    ``allow_unused=True``, in which case its gradient is None.
+    """
+    if create_graph:
+        raise NotImplementedError(_NO_CREATE_GRAPH)
+    roots = _roots(outputs, grad_outputs, "grad")
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient; "
+                               "create it with requires_grad=True")
+    grads = _run(roots, bool(retain_graph), capture=inputs)
+    result = []
+    for i, g in enumerate(grads):
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} was not used to compute the outputs; pass "
+                               "allow_unused=True to get None for it")
+        result.append(None if g is None else _make(_own(g)))
+    return tuple(result)
+
+
+_NO_CREATE_GRAPH = ("create_graph=True (gradients of gradients) is not supported yet: backward "
+                    "rules run on raw arrays. Use finite differences, or compute first-order "
+                    "gradients only.")
+
+
+def _roots(tensors: Any, grads: Any, who: str) -> list[tuple[Tensor, Any]]:
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grads is None or isinstance(grads, Tensor) or backend.is_array(grads):
+        grads = [grads] * len(tensors) if len(tensors) == 1 else (
+            [None] * len(tensors) if grads is None else [grads])
+    grads = list(grads)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"{who}: got {len(tensors)} tensors but {len(grads)} gradients")
+    roots = []
+    for t, g in zip(tensors, grads):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"{who}: this tensor does not require grad and has no grad_fn, so there is "
+                "nothing to differentiate. Did you create the inputs with requires_grad=True, "
+                "or compute it inside mg.no_grad()?")
+        if g is None:
+            if t.data.size != 1:
+                raise RuntimeError(
+                    f"{who}: grad can be implicitly created only for scalar outputs, but this "
+                    f"tensor has shape {t.shape}; pass gradient= (a tensor of that shape), or "
+                    "reduce it first, e.g. loss.sum().backward()")
+            g = backend.get_array_module(t.data).ones_like(t.data)
+        else:
+            g = g.data if isinstance(g, Tensor) else g
+            if tuple(g.shape) != t.shape:
+                raise RuntimeError(f"{who}: gradient has shape {tuple(g.shape)} but the tensor "
+                                   f"has shape {t.shape}; they must match")
+            if type(g) is not type(t.data):
+                raise RuntimeError(f"{who}: gradient is on {backend.device_of(g)} but the "
+                                   f"tensor is on {t.device}")
+            if g.dtype != t.dtype:
+                g = g.astype(t.dtype)
+        roots.append((t, g))
+    return roots
+
+
+def _run(roots: list[tuple[Tensor, Any]], retain_graph: bool,
+         capture: list[Tensor] | None = None) -> list[Any]:
+    """The backward pass. Returns the gradients of ``capture`` (then no ``.grad`` changes)."""
+    leaf_grads: dict[Tensor, list] = {}  # leaf -> [gradient, whether we own its memory]
+    start: list[Function] = []
+    for t, g in roots:
+        if t._node is None:
+            _add_leaf(leaf_grads, t, g)
+        else:
+            _add(t._node, t._idx, g)
+            start.append(t._node)
+
+    # 1. count the edges into every node reachable from the outputs
+    pending: dict[Function, int] = {}
+    stack = list(dict.fromkeys(start))
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        edges = node._edges
+        if edges is None:
+            _clear_buffers(seen)
+            raise RuntimeError(_freed_message(node))
+        for e in edges:
+            if e is None or e[1] < 0:
+                continue
+            parent = e[0]
+            pending[parent] = pending.get(parent, 0) + 1
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+
+    # 2. run each node once all its gradient has arrived
+    wanted = None
+    captured: dict[int, Any] = {}
+    if capture is not None:
+        wanted = {(t._node, t._idx): i for i, t in enumerate(capture) if t._node is not None}
+    anomaly = state.anomaly
+    ready = [n for n in dict.fromkeys(start) if n not in pending]
+    while ready:
+        node = ready.pop()
+        gbuf = node._gbuf
+        node._gbuf = None
+        if node._pre_hooks:
+            gbuf = _run_pre_hooks(node, gbuf)
+        if wanted:
+            _capture(node, gbuf, wanted, captured)
+        if node._saved_versions:
+            node._check_versions()
+        if node._n_out == 1:
+            grads = node.backward(node, gbuf) if node._arrays else node._backward((gbuf,))
+        else:
+            grads = node.backward(node, *gbuf) if node._arrays else node._backward(
+                _materialize(node, gbuf))
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if anomaly:
+            _check_finite(node, grads)
+        edges = node._edges
+        if not retain_graph:
+            node.release()
+        for e, g in zip(edges, grads):
+            if e is None or g is None:
+                continue
+            parent, idx = e
+            if idx < 0:
+                _add_leaf(leaf_grads, parent, g)
+                continue
+            _add(parent, idx, g)
+            left = pending[parent] - 1
+            pending[parent] = left
+            if left == 0:
+                ready.append(parent)
+
+    if capture is not None:
+        out = []
+        for i, t in enumerate(capture):
+            if t._node is None:
+                entry = leaf_grads.get(t)
+                out.append(None if entry is None else _run_leaf_hooks(t, entry[0]))
+            else:
+                out.append(captured.get(i))
+        return out
+    for leaf, (g, owned) in leaf_grads.items():
+        _accumulate_into_grad(leaf, _run_leaf_hooks(leaf, g), owned)
+    return []
+
+
+def _add(node: Function, idx: int, g: Any) -> None:
+    """Sum gradient ``g`` into output ``idx`` of ``node`` (out of place: g may be shared)."""
+    if node._n_out == 1:
+        buf = node._gbuf
+        node._gbuf = g if buf is None else buf + g
+    else:
+        bufs = node._gbuf
+        if bufs is None:
+            bufs = node._gbuf = [None] * node._n_out
+        bufs[idx] = g if bufs[idx] is None else bufs[idx] + g
+
+
+def _add_leaf(leaf_grads: dict, leaf: Tensor, g: Any) -> None:
+    entry = leaf_grads.get(leaf)
+    if entry is None:
+        leaf_grads[leaf] = [g, False]
+    else:
+        entry[0] = entry[0] + g
+        entry[1] = True
+
+
+def _own(g: Any) -> Any:
+    """A gradient we may hand to the user: an array of its own, not a view of another."""
+    return backend.get_array_module(g).array(g, copy=True)
+
+
+def _accumulate_into_grad(leaf: Tensor, g: Any, owned: bool) -> None:
+    if leaf.grad is None:
+        leaf.grad = _make(g if owned and backend.is_array(g) else _own(g))
+    else:
+        leaf.grad.data = leaf.grad.data + g
+
+
+def _clear_buffers(nodes: Iterable[Function]) -> None:
+    for n in nodes:
+        if n._edges is not None:
+            n._gbuf = None
+
+
+def _materialize(node: Function, gbuf: list) -> tuple:
+    """User Functions get zeros, not None, for outputs that received no gradient (as PyTorch)."""
+    return tuple(xp.zeros(shape, dtype) if g is None else g
+                 for g, (shape, dtype, xp) in zip(gbuf, node._out_meta))
+
+
+def _capture(node: Function, gbuf: Any, wanted: dict, captured: dict) -> None:
+    for idx in range(node._n_out):
+        i = wanted.get((node, idx))
+        if i is not None:
+            captured[i] = gbuf if node._n_out == 1 else gbuf[idx]
+
+
+def _run_pre_hooks(node: Function, gbuf: Any) -> Any:
+    for idx, hooks in node._pre_hooks.items():
+        g = gbuf if node._n_out == 1 else gbuf[idx]
+        if g is None:
+            continue
+        for hook in list(hooks.values()):
+            g = _call_hook(hook, g)
+        if node._n_out == 1:
+            gbuf = g
+        else:
+            gbuf[idx] = g
+    return gbuf
+
+
+def _run_leaf_hooks(leaf: Tensor, g: Any) -> Any:
+    if leaf._hooks:
+        for hook in list(leaf._hooks.values()):
+            g = _call_hook(hook, g)
+    return g
+
+
+def _call_hook(hook: Any, g: Any) -> Any:
+    res = hook(_make(g))
+    if res is None:
+        return g
+    res = res.data if isinstance(res, Tensor) else res
+    if tuple(res.shape) != tuple(g.shape):
+        raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of "
+                           f"shape {tuple(res.shape)}, expected {tuple(g.shape)}")
+    return res
+
+
+def _check_finite(node: Function, grads: tuple) -> None:
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        xp = backend.get_array_module(g)
+        if not bool(xp.isfinite(g).all()):
+            bad = "nan" if bool(xp.isnan(g).any()) else "inf"
+            where = "".join(node._trace or []) or "(created before anomaly mode was enabled)\n"
+            raise RuntimeError(
+                f"Function '{type(node).__name__}' returned {bad} values in its gradient for "
+                f"input {i}. The op was created here:\n{where}")

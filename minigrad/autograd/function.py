@@ -1,0 +1,262 @@
+"""Functions: the nodes of the graph.
+
+Every differentiable operation is a subclass of :class:`Function` with two static methods side
+by side, as in PyTorch::
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):            # y = e^x
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):        # dL/dx = dL/dy * e^x = grad * y
+            (y,) = ctx.saved_tensors
+            return grad * y
+
+    y = Exp.apply(x)
+
+Calling ``apply`` runs ``forward`` and, when an input requires grad, records the call as a
+node of the graph: the object ``ctx`` *is* that node. It remembers one *edge* per input: where
+that input's gradient must go (the node that produced it, or the leaf tensor itself).
+
+minigrad's own primitive ops subclass :class:`Op` instead, the same contract on raw backend
+arrays (NumPy or CuPy) rather than Tensors, which keeps the per-op cost low. Ops declare what
+their backward reads (``save_inputs``, ``save_output``) so that changing one of those values in
+place afterwards is caught at backward time instead of giving a silently wrong gradient.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from minigrad import backend
+from minigrad.autograd.grad_mode import no_grad, state
+
+_new = object.__new__
+
+
+class Function:
+    """Base class of user-defined differentiable operations (PyTorch's ``torch.autograd.Function``).
+
+    ``forward(ctx, *args)`` receives Tensors (detached: nothing inside forward is recorded) and
+    returns a Tensor or a tuple of Tensors. ``backward(ctx, *grads)`` receives one gradient per
+    output and returns one gradient (Tensor or None) per input of ``forward``.
+    """
+
+    # The engine's bookkeeping, kept as class-level defaults so that a node only stores what
+    # differs; ``release()`` clears the instance and these defaults mark it as freed.
+    _edges: tuple | None = None  # one (target, index) per input, None where no grad flows
+    _gbuf: Any = None  # gradient(s) accumulated for this node's output(s) during backward
+    _n_out = 1
+    _pre_hooks: dict | None = None  # output index -> hooks registered on that output tensor
+    _saved_versions: tuple = ()  # (version counter, value at save time) of what backward reads
+    _trace: list | None = None  # where the op was created, kept in anomaly mode
+    _arrays = False  # backward runs on Tensors (user Functions) or on raw arrays (Ops)
+    is_view = False  # output shares memory with input 0 (reshape, slicing, transpose, ...)
+    differentiable = True
+
+    # ---- the user-facing ctx API
+    def save_for_backward(self, *tensors: Any) -> None:
+        """Keep tensors for backward; changing them in place before backward raises an error."""
+        self._saved = tensors
+        self._saved_versions = tuple(
+            (t._version, t._version[0]) for t in tensors if isinstance(t, Tensor))
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if "_saved" not in self.__dict__ and self._edges is None:
+            raise RuntimeError(_freed_message(self))
+        self._check_versions()
+        return self.__dict__.get("_saved", ())
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """One bool per input of ``forward``: does its gradient have anywhere to go?"""
+        return tuple(e is not None for e in self._edges or ())
+
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        self._non_diff = {id(o) for o in outputs}
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        ctx = _new(cls)
+        inputs = tuple(_alias(a) if isinstance(a, Tensor) else a for a in args)
+        with no_grad():
+            out = cls.forward(ctx, *inputs)
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        record = state.grad_enabled and cls.differentiable and any(
+            isinstance(a, Tensor) and a.requires_grad for a in args)
+        non_diff = ctx.__dict__.pop("_non_diff", set())
+        results = []
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                raise TypeError(f"{cls.__name__}.forward must return Tensors, got {type(o)}")
+            if any(o is a for a in inputs):  # returned an input unchanged: give a new handle
+                o = Tensor._alias_of(o)
+            if record and id(outs[i]) not in non_diff and o.dtype.kind == "f":
+                o.requires_grad = True
+                o._node, o._idx = ctx, i
+            results.append(o)
+        if record:
+            ctx._edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+            ctx._n_out = len(outs)
+            ctx._in_meta = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None
+                                 for a in args)
+            ctx._out_meta = tuple((o.shape, o.dtype, backend.get_array_module(o.data))
+                                  for o in results)
+            if state.anomaly:
+                ctx._trace = traceback.format_stack()[:-1]
+        return results[0] if single else tuple(results)
+
+    def _backward(self, grads: tuple) -> tuple:
+        """Run the user's backward on Tensors and check what it returns."""
+        name = type(self).__name__
+        gts = tuple(_make(g) if g is not None else None for g in grads)
+        with no_grad():
+            res = type(self).backward(self, *gts)
+        if not isinstance(res, tuple):
+            res = (res,)
+        meta = self._in_meta
+        if len(res) != len(meta):
+            raise RuntimeError(f"{name}.backward returned {len(res)} gradient(s) but forward "
+                               f"took {len(meta)} input(s): return one per input (None for "
+                               "inputs that need no gradient)")
+        out = []
+        for i, (g, m) in enumerate(zip(res, meta)):
+            if g is None or m is None:
+                out.append(None)
+                continue
+            g = g.data if isinstance(g, Tensor) else g
+            if tuple(g.shape) != tuple(m[0]):
+                raise RuntimeError(f"{name}.backward returned a gradient of shape "
+                                   f"{tuple(g.shape)} for input {i}, whose shape is {m[0]}")
+            out.append(g)
+        return tuple(out)
+
+    def _check_versions(self) -> None:
+        for counter, version in self._saved_versions:
+            if counter[0] != version:
+                raise RuntimeError(
+                    f"one of the values needed by {type(self).__name__}'s backward was modified "
+                    f"by an in-place operation (its version is {counter[0]}, expected "
+                    f"{version}). Make a copy with .clone() before changing it in place, or "
+                    "change it out of place (x = x + 1 instead of x += 1).")
+
+    def release(self) -> None:
+        """Free what this node holds (saved values, edges) once backward no longer needs it."""
+        self.__dict__.clear()
+
+    # Subclasses define these two
+    @staticmethod
+    def forward(ctx: Any, *args: Any) -> Any:
+        raise NotImplementedError("subclasses of Function must implement forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> Any:
+        raise NotImplementedError("subclasses of Function must implement backward(ctx, *grads)")
+
+
+class Op(Function):
+    """A primitive op of minigrad itself: ``forward`` and ``backward`` see raw backend arrays.
+
+    Set ``save_inputs`` to the positions of the inputs that backward reads, and ``save_output``
+    if it reads the output: the engine then checks that none of them changed in place.
+    Python numbers may be passed as inputs; they get no gradient.
+    """
+
+    _arrays = True
+    save_inputs: tuple[int, ...] = ()
+    save_output = False
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        xs = []
+        requires_grad = False
+        kind = None
+        for a in args:
+            if isinstance(a, Tensor):
+                d = a.data
+                if kind is None:
+                    kind = type(d)
+                elif type(d) is not kind:
+                    _raise_device_mismatch(cls, args)
+                xs.append(d)
+                if a.requires_grad:
+                    requires_grad = True
+            else:
+                xs.append(a)
+        ctx = _new(cls)
+        y = cls.forward(ctx, *xs)
+        if not (requires_grad and state.grad_enabled and cls.differentiable):
+            if type(y) is tuple:
+                return tuple(_make(o) for o in y)
+            return _make(y)
+        edges = []
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                node = a._node
+                edges.append((a, -1) if node is None else (node, a._idx))
+            else:
+                edges.append(None)
+        ctx._edges = tuple(edges)
+        if cls.save_inputs:
+            ctx._saved_versions = tuple((args[i]._version, args[i]._version[0])
+                                        for i in cls.save_inputs if isinstance(args[i], Tensor))
+        if state.anomaly:
+            ctx._trace = traceback.format_stack()[:-1]
+        if type(y) is tuple:
+            ctx._n_out = len(y)
+            nd = getattr(ctx, "non_differentiable_outputs", ())
+            outs = tuple(_make(o, None if i in nd else ctx, i) for i, o in enumerate(y))
+            if ctx.is_view:
+                for o in outs:
+                    _share_version(o, args[0])
+            return outs
+        out = _make(y, ctx, 0)
+        if cls.save_output:
+            ctx._saved_versions += ((out._version, 0),)
+        if ctx.is_view:
+            _share_version(out, args[0])
+        return out
+
+
+def _edge(t: Tensor) -> tuple | None:
+    """Where the gradient of input ``t`` goes: its producing node, or ``t`` itself if a leaf."""
+    if not t.requires_grad:
+        return None
+    return (t, -1) if t._node is None else (t._node, t._idx)
+
+
+def _alias(t: Tensor) -> Tensor:
+    """A graph-free handle on the same data and version counter, for a user forward."""
+    a = _make(t.data)
+    a._version = t._version
+    return a
+
+
+def _share_version(view: Tensor, base: Tensor) -> None:
+    """Views and their base share one version counter, so a change through either is seen."""
+    if isinstance(base, Tensor):
+        view._version = base._version
+        view._base = base
+
+
+def _raise_device_mismatch(cls: type, args: tuple) -> None:
+    devs = [str(a.device) for a in args if isinstance(a, Tensor)]
+    raise RuntimeError(f"{cls.__name__} got tensors on different devices ({', '.join(devs)}): "
+                       "move them to one device first, e.g. x.to('cuda') or x.cpu()")
+
+
+def _freed_message(node: Function) -> str:
+    return (f"Trying to backward through the graph a second time (or to read values saved for "
+            f"backward after they were freed), at {type(node).__name__}. The graph is freed "
+            "after .backward() to save memory; pass retain_graph=True to the first backward if "
+            "you need to go through it again.")
+
+
+# tensor.py imports the ops, which subclass Op: import it once Op exists.
+from minigrad.tensor import Tensor, _make  # noqa: E402

@@ -1,0 +1,247 @@
+"""Making tensors: from data (``mg.tensor``) and from factories (``zeros``, ``randn``, ...)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from minigrad import backend, dtypes
+from minigrad.tensor import Tensor, _iterable_of_tensors, _make
+
+
+def _to_array(data: Any, dtype: Any, device: Any) -> Any:
+    """``data`` as a backend array of the right dtype on the right device.
+
+    Python floats become the default float dtype (float32), Python ints int64, as PyTorch.
+    """
+    dev = backend.device(device) if device is not None else None
+    dt = None if dtype is None else dtypes.to_dtype(dtype)
+    if isinstance(data, Tensor):
+        data = data.data
+    if backend.is_array(data):
+        if dev is not None and backend.device_of(data) != dev:
+            data = backend.to_device(data, dev)
+        if dt is not None and data.dtype != dt:
+            data = data.astype(dt)
+        elif dt is None and dev is None and type(data) is np.ndarray:
+            data = data.copy()  # mg.tensor copies, as torch.tensor does
+        return data
+    if dt is None:
+        try:
+            arr = np.asarray(data)
+        except ValueError as e:
+            raise ValueError(f"cannot make a tensor from {type(data).__name__} data: {e}. "
+                             "Nested lists must be rectangular.") from None
+        if arr.dtype.kind == "f":
+            arr = arr.astype(dtypes.get_default_dtype())
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(dtypes.int64)
+        elif arr.dtype.kind not in "b":
+            raise TypeError(f"cannot make a tensor from data of type {arr.dtype} "
+                            f"({type(data).__name__}); expected numbers, bools or arrays")
+    else:
+        arr = np.asarray(data, dtype=dt)
+    return backend.to_device(arr, dev or backend.get_default_device())
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
+           device: Any = None) -> Tensor:
+    """A new tensor holding a copy of ``data`` (number, nested list, NumPy/CuPy array, Tensor).
+
+    >>> mg.tensor([[1.0, 2.0], [3.0, 4.0]]).shape
+    (2, 2)
+    """
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array (no copy)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return _make(array)
+
+
+def _factory(fill: Any, shape: Sequence[Any], dtype: Any, device: Any,
+             requires_grad: bool) -> Tensor:
+    shape = _shape(shape)
+    dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    dev = backend.device(device)
+    data = fill(dev.xp, shape, dt) if dev.type == "cpu" else _on(dev, fill, shape, dt)
+    t = _make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _on(dev: backend.Device, fill: Any, shape: tuple, dt: Any) -> Any:
+    cp = dev.xp
+    with cp.cuda.Device(dev.index):
+        return fill(cp, shape, dt)
+
+
+def _shape(shape: Sequence[Any]) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    try:
+        out = tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"a shape must be integers, got {shape!r}") from None
+    if any(s < 0 for s in out):
+        raise ValueError(f"negative dimension in shape {out}")
+    return out
+
+
+def zeros(*shape: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``mg.zeros(2, 3)`` or ``mg.zeros((2, 3))``."""
+    return _factory(lambda xp, s, d: xp.zeros(s, d), shape, dtype, device, requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return _factory(lambda xp, s, d: xp.ones(s, d), shape, dtype, device, requires_grad)
+
+
+def empty(*shape: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor (fill it before reading)."""
+    return _factory(lambda xp, s, d: xp.empty(s, d), shape, dtype, device, requires_grad)
+
+
+def full(shape: Sequence[int] | int, fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value`` (its dtype follows the value, as PyTorch)."""
+    if dtype is None:
+        dtype = (dtypes.bool_ if isinstance(fill_value, bool) else dtypes.int64
+                 if isinstance(fill_value, int) else None)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return _factory(lambda xp, s, d: xp.full(s, fill_value, d), shape, dtype, device,
+                    requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Samples from the standard normal distribution (repeatable after ``mg.manual_seed``)."""
+    dev = backend.device(device)
+
+    def fill(xp: Any, s: tuple, d: Any) -> Any:
+        return backend.generator(dev).standard_normal(s).astype(d)
+
+    return _factory(fill, shape, dtype, dev, requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Samples from the uniform distribution on [0, 1)."""
+    dev = backend.device(device)
+
+    def fill(xp: Any, s: tuple, d: Any) -> Any:
+        return backend.generator(dev).random(s).astype(d)
+
+    return _factory(fill, shape, dtype, dev, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None,
+            device: Any = None) -> Tensor:
+    """Random integers in [low, high) (int64 by default)."""
+    if high is None:
+        low, high = 0, low
+    dev = backend.device(device)
+
+    def fill(xp: Any, s: tuple, d: Any) -> Any:
+        return backend.generator(dev).integers(low, high, s).astype(d)
+
+    return _factory(fill, tuple(size), dtype or dtypes.int64, dev, False)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``[start, start + step, ...)`` up to ``end``; int64 when all arguments are ints."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, int) for v in (start, end, step))
+        dtype = dtypes.int64 if ints else dtypes.get_default_dtype()
+    dev = backend.device(device)
+    t = _make(backend.to_device(np.arange(start, end, step, dtype=dtypes.to_dtype(dtype)), dev))
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """The n x m identity matrix."""
+    return _factory(lambda xp, s, d: xp.eye(s[0], s[1], dtype=d), (n, n if m is None else m),
+                    dtype, device, requires_grad)
+
+
+def _like(fn: Any, t: Tensor, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
+    return fn(*t.shape, dtype=dtype or t.dtype, device=device or t.device,
+              requires_grad=requires_grad)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return _like(zeros, t, dtype, device, requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return _like(ones, t, dtype, device, requires_grad)
+
+
+def randn_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return _like(randn, t, dtype, device, requires_grad)
+
+
+def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension ``dim``."""
+    from minigrad.ops.shape import Cat
+    from minigrad.tensor import _axes
+
+    ts = _promote_all(_iterable_of_tensors(tensors, "cat"))
+    ax = _axes(dim, ts[0].ndim)[0]
+    for i, t in enumerate(ts[1:], 1):
+        if t.ndim != ts[0].ndim or any(a != b for k, (a, b) in
+                                       enumerate(zip(t.shape, ts[0].shape)) if k != ax):
+            raise RuntimeError(f"cat: tensor {i} has shape {t.shape}, which does not match "
+                               f"tensor 0's shape {ts[0].shape} outside dimension {dim}")
+    return Cat.apply(ax, *ts)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dimension ``dim``."""
+    from minigrad.ops.shape import Stack
+
+    ts = _promote_all(_iterable_of_tensors(tensors, "stack"))
+    for i, t in enumerate(ts[1:], 1):
+        if t.shape != ts[0].shape:
+            raise RuntimeError(f"stack expects tensors of equal shape, but tensor 0 has shape "
+                               f"{ts[0].shape} and tensor {i} has shape {t.shape}")
+    n = ts[0].ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(f"stack: dim {dim} out of range for a result with {n} dimensions")
+    return Stack.apply(dim % n, *ts)
+
+
+def _promote_all(ts: list[Tensor]) -> list[Tensor]:
+    dt = ts[0].dtype
+    for t in ts[1:]:
+        if t.dtype != dt:
+            dt = dtypes.result_type(_Meta(dt), t.data)
+    return [t if t.dtype == dt else t.to(dt) for t in ts]
+
+
+class _Meta:
+    ndim = 1
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype

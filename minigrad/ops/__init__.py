@@ -1,0 +1,1 @@
+"""Primitive differentiable ops: each a class with ``forward`` and ``backward`` side by side."""

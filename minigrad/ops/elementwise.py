@@ -1,0 +1,300 @@
+"""Elementwise ops. Notation: the op computes y from inputs a, b (or x); ``g`` is dL/dy.
+
+Each backward returns dL/d(input) = g * dy/d(input), summed back over broadcast dimensions.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from minigrad.autograd.function import Op
+from minigrad.ops.common import log, shape_of, sign, unbroadcast, where, xp_of
+
+
+class Add(Op):
+    """y = a + b;  dL/da = g,  dL/db = g."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.shapes = (shape_of(a), shape_of(b))
+        return a + b
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        sa, sb = ctx.shapes
+        return unbroadcast(g, sa), unbroadcast(g, sb)
+
+
+class Sub(Op):
+    """y = a - b;  dL/da = g,  dL/db = -g."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.shapes = (shape_of(a), shape_of(b))
+        return a - b
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        sa, sb = ctx.shapes
+        return unbroadcast(g, sa), unbroadcast(-g, sb)
+
+
+class Mul(Op):
+    """y = a * b;  dL/da = g * b,  dL/db = g * a."""
+
+    save_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.a, ctx.b = a, b
+        return a * b
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        a, b = ctx.a, ctx.b
+        return unbroadcast(g * b, shape_of(a)), unbroadcast(g * a, shape_of(b))
+
+
+class Div(Op):
+    """y = a / b;  dL/da = g / b,  dL/db = -g * a / b^2."""
+
+    save_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.a, ctx.b = a, b
+        return a / b
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        a, b = ctx.a, ctx.b
+        ga = g / b
+        gb = None if shape_of(b) is None else unbroadcast(-ga * a / b, b.shape)
+        return unbroadcast(ga, shape_of(a)), gb
+
+
+class Pow(Op):
+    """y = a ** b;  dL/da = g * b * a^(b-1),  dL/db = g * y * ln(a)."""
+
+    save_inputs = (0, 1)
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        y = a**b
+        ctx.a, ctx.b, ctx.y = a, b, y
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        a, b, y = ctx.a, ctx.b, ctx.y
+        ga = gb = None
+        if shape_of(a) is not None:
+            if shape_of(b) is None:  # the common case, x ** 2
+                ga = g * (b * a ** (b - 1)) if b != 0 else g * 0
+            else:  # b * a^(b-1), with PyTorch's convention that the term is 0 where b == 0
+                ga = unbroadcast(where(b == 0, 0.0, g * (b * a ** (b - 1))), a.shape)
+        if shape_of(b) is not None:
+            if shape_of(a) is None:  # c ** x: ln(c) of a Python number stays a Python float
+                gb = g * y * math.log(a) if a > 0 else g * y * 0
+            else:  # ln(a) is -inf at a == 0; PyTorch defines the gradient there as 0 if y == 0
+                gb = unbroadcast(where((a == 0) & (b >= 0), 0.0, g * y * log(a)), b.shape)
+        return ga, gb
+
+
+class Neg(Op):
+    """y = -x;  dL/dx = -g."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return -x
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return -g
+
+
+class Exp(Op):
+    """y = e^x;  dL/dx = g * y."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.y = y = xp_of(x).exp(x)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g * ctx.y
+
+
+class Log(Op):
+    """y = ln x;  dL/dx = g / x."""
+
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.x = x
+        return xp_of(x).log(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g / ctx.x
+
+
+class Sqrt(Op):
+    """y = sqrt(x);  dL/dx = g / (2 y)."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.y = y = xp_of(x).sqrt(x)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g / (2 * ctx.y)
+
+
+class Abs(Op):
+    """y = |x|;  dL/dx = g * sign(x)  (0 at x = 0, as PyTorch)."""
+
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.x = x
+        return abs(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g * sign(ctx.x)
+
+
+class Tanh(Op):
+    """y = tanh x;  dL/dx = g * (1 - y^2)."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.y = y = xp_of(x).tanh(x)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        y = ctx.y
+        return g * (1 - y * y)
+
+
+class Sigmoid(Op):
+    """y = sigma(x) = 1 / (1 + e^-x);  dL/dx = g * y * (1 - y)."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        xp = xp_of(x)
+        # e^-x overflows to inf for x < -88 (float32); 1 / (1 + inf) = 0 is the right limit,
+        # so only the warning is silenced, cheaply, by clipping where float32 would overflow.
+        e = xp.exp(-xp.maximum(x, -80.0) if x.dtype.itemsize < 8 else -x)
+        e += 1
+        ctx.y = y = xp.reciprocal(e, out=e)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        y = ctx.y
+        return g * y * (1 - y)
+
+
+class Relu(Op):
+    """y = max(x, 0);  dL/dx = g where x > 0, else 0."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.y = y = xp_of(x).maximum(x, 0)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g * (ctx.y > 0)
+
+
+class Clamp(Op):
+    """y = min(max(x, lo), hi);  dL/dx = g where lo <= x <= hi, else 0."""
+
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, lo: Any, hi: Any) -> Any:
+        ctx.x, ctx.lo, ctx.hi = x, lo, hi
+        return xp_of(x).clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, lo, hi = ctx.x, ctx.lo, ctx.hi
+        inside = x == x  # NaN stays out of both tests below
+        if lo is not None:
+            inside = inside & (x >= lo)
+        if hi is not None:
+            inside = inside & (x <= hi)
+        return g * inside, None, None
+
+
+class Where(Op):
+    """y = a where cond else b;  dL/da = g where cond, dL/db = g elsewhere."""
+
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx: Any, cond: Any, a: Any, b: Any) -> Any:
+        ctx.cond, ctx.shapes = cond, (shape_of(a), shape_of(b))
+        return xp_of(cond).where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        cond, (sa, sb) = ctx.cond, ctx.shapes
+        return (None, unbroadcast(where(cond, g, 0), sa) if sa is not None else None,
+                unbroadcast(where(cond, 0, g), sb) if sb is not None else None)
+
+
+class Cast(Op):
+    """y = x converted to ``dtype``;  dL/dx = g converted back to x's dtype."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, dtype: Any) -> Any:
+        ctx.dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g.astype(ctx.dtype), None
+
+
+class Clone(Op):
+    """y = a copy of x;  dL/dx = g."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g
+
+
+class Compare(Op):
+    """``==, !=, <, <=, >, >=`` elementwise: a boolean result, no gradient."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any, name: str) -> Any:
+        return getattr(a, name)(b)

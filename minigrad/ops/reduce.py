@@ -1,0 +1,129 @@
+"""Reductions over ``axis`` (a sorted tuple of axes, or None for all). ``g`` is dL/dy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigrad.autograd.function import Op
+from minigrad.ops.common import as_array, expand_reduced, reduced_shape, xp_of
+
+
+def _count(shape: tuple, axis: tuple | None) -> int:
+    n = 1
+    for i, s in enumerate(shape):
+        if axis is None or i in axis:
+            n *= s
+    return n
+
+
+class Sum(Op):
+    """y = sum of x over ``axis``;  dL/dx = g broadcast back over the summed axes."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axis: tuple | None, keepdims: bool) -> Any:
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return as_array(x.sum(axis=axis, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return expand_reduced(g, ctx.shape, ctx.axis, ctx.keepdims), None, None
+
+
+class Mean(Op):
+    """y = (1/n) sum of x over ``axis``;  dL/dx = g / n broadcast back."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axis: tuple | None, keepdims: bool) -> Any:
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return as_array(x.mean(axis=axis, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        n = _count(ctx.shape, ctx.axis)
+        return expand_reduced(g / n, ctx.shape, ctx.axis, ctx.keepdims), None, None
+
+
+class Var(Op):
+    """y = sum (x - mean)^2 / (n - correction);  dL/dx = g * 2 (x - mean) / (n - correction)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axis: tuple | None, correction: int, keepdims: bool) -> Any:
+        d = x - x.mean(axis=axis, keepdims=True)
+        dof = _count(x.shape, axis) - correction
+        ctx.d, ctx.dof, ctx.axis, ctx.keepdims = d, dof, axis, keepdims
+        return as_array((d * d).sum(axis=axis, keepdims=keepdims) / max(dof, 0))
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        d = ctx.d
+        gx = expand_reduced(g, d.shape, ctx.axis, ctx.keepdims) * (2 * d) / max(ctx.dof, 0)
+        return gx, None, None, None
+
+
+class AMax(Op):
+    """y = max of x over ``axis``;  dL/dx = g split evenly among the elements equal to y.
+
+    ``name`` is "max" or "min". Splitting among ties is what PyTorch does for ``x.max()`` and
+    ``amax``; ``x.max(dim)`` (which returns indices) sends it to the index instead: see MaxDim.
+    """
+
+    save_inputs = (0,)
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axis: tuple | None, keepdims: bool, name: str) -> Any:
+        if x.size == 0:
+            raise RuntimeError(f"{name}(): cannot reduce an empty tensor of shape {x.shape}; "
+                               "there is no identity for max/min")
+        y = as_array(getattr(x, name)(axis=axis, keepdims=keepdims))
+        ctx.x, ctx.y, ctx.axis, ctx.keepdims = x, y, axis, keepdims
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, axis, keep = ctx.x, ctx.axis, ctx.keepdims
+        hit = x == expand_reduced(ctx.y, x.shape, axis, keep)
+        count = hit.sum(axis=axis, keepdims=True)
+        return expand_reduced(g, x.shape, axis, keep) * hit / count, None, None, None
+
+
+class MaxDim(Op):
+    """(values, indices) = max of x along one ``axis``;  dL/dx = g at the index, 0 elsewhere."""
+
+    non_differentiable_outputs = (1,)
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axis: int, keepdims: bool, name: str) -> Any:
+        if x.shape and x.shape[axis] == 0:
+            raise RuntimeError(f"{name}(): cannot reduce over dimension {axis} of size 0 "
+                               f"(shape {x.shape})")
+        xp = xp_of(x)
+        idx = as_array(getattr(x, "arg" + name)(axis=axis, keepdims=True))
+        values = xp.take_along_axis(x, idx, axis=axis) if x.ndim else x.copy()
+        ctx.shape, ctx.axis, ctx.keepdims, ctx.idx = x.shape, axis, keepdims, idx
+        if not keepdims and x.ndim:
+            values, idx = values.squeeze(axis), idx.squeeze(axis)
+        return values, idx.astype("int64")
+
+    @staticmethod
+    def backward(ctx: Any, g: Any, g_idx: Any) -> Any:
+        shape, axis, idx = ctx.shape, ctx.axis, ctx.idx
+        if not shape:
+            return g, None, None, None
+        positions = xp_of(idx).arange(shape[axis]).reshape(
+            reduced_shape(shape, tuple(i for i in range(len(shape)) if i != axis)))
+        g = g if ctx.keepdims else g.reshape(reduced_shape(shape, (axis,)))
+        return g * (positions == idx), None, None, None
+
+
+class ArgMax(Op):
+    """Index of the largest (``name="argmax"``) or smallest element; no gradient."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axis: int | None, keepdims: bool, name: str) -> Any:
+        if axis is None:
+            r = getattr(x.reshape(-1), name)()
+            return as_array(r).reshape((1,) * x.ndim if keepdims else ()).astype("int64")
+        return as_array(getattr(x, name)(axis=axis, keepdims=keepdims)).astype("int64")
