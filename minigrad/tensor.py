@@ -7,7 +7,7 @@ the derivatives live in one place. A Tensor holds:
 - ``requires_grad`` and ``grad`` (a Tensor, filled by ``backward`` for leaves);
 - ``_node`` and ``_idx``: the op that produced it and which of its outputs it is
   (``_node is None`` for a leaf);
-- ``_version``: a counter, shared with its views, bumped by every in-place change.
+- ``_version``: a counter, shared with its views, moved on by every in-place change.
 """
 
 from __future__ import annotations
@@ -21,6 +21,16 @@ from minigrad import backend, dtypes
 
 _ndarray = np.ndarray
 _new = object.__new__
+
+# The in-place clock: it ticks at every in-place change, and a tensor's version counter holds
+# the time of its own last change. A value saved for backward at time T is stale if its counter
+# is later than T; backward skips all checks when the clock has not moved since.
+CLOCK = [0]
+
+
+def bump_version(t: Tensor) -> None:
+    CLOCK[0] += 1
+    t._version[0] = CLOCK[0]
 
 
 def _make(data: Any, node: Any = None, idx: int = 0) -> Tensor:
@@ -270,6 +280,7 @@ class Tensor:
             node = self._node
             if node._pre_hooks is None:
                 node._pre_hooks = {}
+                node._plain = False
             hooks = node._pre_hooks.setdefault(self._idx, {})
         key = object()
         hooks[key] = hook
@@ -680,6 +691,8 @@ def _binary(op: Any, a: Tensor, b: Any, reflected: bool = False) -> Tensor:
             a = a if a.dtype == dt else a.to(dt)
             b = b if b.dtype == dt else b.to(dt)
     elif isinstance(b, (int, float)):  # Python numbers (and bool) never upcast a tensor
+        if type(b) is not float and type(b) is not int and isinstance(b, np.generic):
+            b = b.item()  # a NumPy scalar counts as a Python number, as in PyTorch
         if a.data.dtype.kind != "f" and not isinstance(b, bool) and isinstance(b, float):
             a = a.to(dtypes.get_default_dtype())
     else:
@@ -713,7 +726,7 @@ def _inplace(t: Tensor, op: Any, *args: Any) -> Tensor:
         else:
             result = op.forward(_new(op), t.data, *xs)
             _write(t, result)
-        t._version[0] += 1
+        bump_version(t)
         return t
     if t._node is None and t.requires_grad:
         raise RuntimeError(
@@ -731,7 +744,7 @@ def _inplace(t: Tensor, op: Any, *args: Any) -> Tensor:
     result = op.apply(old, *args)
     if result.data is not t.data:
         _write(t, result.data)
-    t._version[0] += 1
+    bump_version(t)
     t._node, t._idx, t.requires_grad = result._node, result._idx, True
     return t
 

@@ -12,12 +12,12 @@ Unless ``retain_graph=True``, each node frees what it saved as soon as it has ru
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from minigrad import backend
 from minigrad.autograd.function import Function, _freed_message
 from minigrad.autograd.grad_mode import state
-from minigrad.tensor import Tensor, _make
+from minigrad.tensor import CLOCK, Tensor, _make
 
 
 def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
@@ -117,67 +117,36 @@ def _run(roots: list[tuple[Tensor, Any]], retain_graph: bool,
         else:
             _add(t._node, t._idx, g)
             start.append(t._node)
+    start = list(dict.fromkeys(start))
 
-    # 1. count the edges into every node reachable from the outputs
-    pending: dict[Function, int] = {}
-    stack = list(dict.fromkeys(start))
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        edges = node._edges
-        if edges is None:
-            _clear_buffers(seen)
-            raise RuntimeError(_freed_message(node))
-        for e in edges:
-            if e is None or e[1] < 0:
-                continue
-            parent = e[0]
-            pending[parent] = pending.get(parent, 0) + 1
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-
-    # 2. run each node once all its gradient has arrived
-    wanted = None
-    captured: dict[int, Any] = {}
-    if capture is not None:
-        wanted = {(t._node, t._idx): i for i, t in enumerate(capture) if t._node is not None}
-    anomaly = state.anomaly
-    ready = [n for n in dict.fromkeys(start) if n not in pending]
-    while ready:
-        node = ready.pop()
-        gbuf = node._gbuf
-        node._gbuf = None
-        if node._pre_hooks:
-            gbuf = _run_pre_hooks(node, gbuf)
-        if wanted:
-            _capture(node, gbuf, wanted, captured)
-        if node._saved_versions:
-            node._check_versions()
-        if node._n_out == 1:
-            grads = node.backward(node, gbuf) if node._arrays else node._backward((gbuf,))
-        else:
-            grads = node.backward(node, *gbuf) if node._arrays else node._backward(
-                _materialize(node, gbuf))
-        if type(grads) is not tuple:
-            grads = (grads,)
-        if anomaly:
-            _check_finite(node, grads)
-        edges = node._edges
-        if not retain_graph:
-            node.release()
-        for e, g in zip(edges, grads):
-            if e is None or g is None:
-                continue
-            parent, idx = e
-            if idx < 0:
-                _add_leaf(leaf_grads, parent, g)
-                continue
-            _add(parent, idx, g)
-            left = pending[parent] - 1
-            pending[parent] = left
-            if left == 0:
-                ready.append(parent)
+    # 1. count, on each node, the edges into it from the part of the graph we will visit
+    stack = list(start)
+    visited = list(start)
+    try:
+        while stack:
+            node = stack.pop()
+            edges = node._edges
+            if edges is None:
+                raise RuntimeError(_freed_message(node))
+            for e in edges:
+                if e is not None and e[1] >= 0:
+                    parent = e[0]
+                    parent._deps += 1
+                    if parent._deps == 1:  # first time we reach it
+                        visited.append(parent)
+                        stack.append(parent)
+        ready = [n for n in start if not n._deps]
+        wanted = captured = None
+        if capture is not None:
+            wanted = {(t._node, t._idx): i for i, t in enumerate(capture) if t._node is not None}
+            captured = {}
+        _propagate(ready, leaf_grads, retain_graph, wanted, captured)
+    except BaseException:
+        for n in visited:  # leave the graph reusable (retain_graph) after an error
+            n._deps = 0
+            if n._edges is not None:
+                n._gbuf = None
+        raise
 
     if capture is not None:
         out = []
@@ -191,6 +160,67 @@ def _run(roots: list[tuple[Tensor, Any]], retain_graph: bool,
     for leaf, (g, owned) in leaf_grads.items():
         _accumulate_into_grad(leaf, _run_leaf_hooks(leaf, g), owned)
     return []
+
+
+def _propagate(ready: list, leaf_grads: dict, retain_graph: bool, wanted: dict | None,
+               captured: dict | None) -> None:
+    """Run each node once all of its gradient has arrived, passing gradients to its inputs."""
+    anomaly = state.anomaly
+    clock = CLOCK
+    pop, push = ready.pop, ready.append
+    while ready:
+        node = pop()
+        g = node._gbuf
+        if node._plain and not wanted:  # a single-output Op without hooks: the common case
+            if node._saved_versions and node._saved_at != clock[0]:
+                node._check_versions()
+            grads = node.backward(node, g)
+        else:
+            grads = _backward_of(node, g, wanted, captured)
+        if anomaly:
+            _check_finite(node, grads)
+        edges = node._edges
+        if retain_graph:
+            node._gbuf = None
+        else:
+            node.__dict__.clear()  # frees saved values and edges; class defaults mark it freed
+        if type(grads) is not tuple:
+            grads = (grads,)
+        for e, g in zip(edges, grads):
+            if e is None or g is None:
+                continue
+            parent, idx = e
+            if idx < 0:  # a leaf
+                entry = leaf_grads.get(parent)
+                if entry is None:
+                    leaf_grads[parent] = [g, False]
+                else:
+                    entry[0] = entry[0] + g
+                    entry[1] = True
+            elif parent._n_out == 1:
+                buf = parent._gbuf
+                parent._gbuf = g if buf is None else buf + g
+                parent._deps -= 1
+                if not parent._deps:
+                    push(parent)
+            else:
+                _add(parent, idx, g)
+                parent._deps -= 1
+                if not parent._deps:
+                    push(parent)
+
+
+def _backward_of(node: Function, g: Any, wanted: dict | None, captured: dict | None) -> Any:
+    """The general case: hooks, captured gradients, several outputs, user Functions."""
+    if node._pre_hooks:
+        g = _run_pre_hooks(node, g)
+    if wanted:
+        _capture(node, g, wanted, captured)
+    if node._saved_versions and node._saved_at != CLOCK[0]:
+        node._check_versions()
+    if node._n_out == 1:
+        return node.backward(node, g) if node._arrays else node._backward((g,))
+    return node.backward(node, *g) if node._arrays else node._backward(_materialize(node, g))
 
 
 def _add(node: Function, idx: int, g: Any) -> None:
@@ -224,12 +254,6 @@ def _accumulate_into_grad(leaf: Tensor, g: Any, owned: bool) -> None:
         leaf.grad = _make(g if owned and backend.is_array(g) else _own(g))
     else:
         leaf.grad.data = leaf.grad.data + g
-
-
-def _clear_buffers(nodes: Iterable[Function]) -> None:
-    for n in nodes:
-        if n._edges is not None:
-            n._gbuf = None
 
 
 def _materialize(node: Function, gbuf: list) -> tuple:

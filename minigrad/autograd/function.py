@@ -51,10 +51,13 @@ class Function:
     _edges: tuple | None = None  # one (target, index) per input, None where no grad flows
     _gbuf: Any = None  # gradient(s) accumulated for this node's output(s) during backward
     _n_out = 1
+    _deps = 0  # during backward: edges into this node whose gradient has not arrived yet
     _pre_hooks: dict | None = None  # output index -> hooks registered on that output tensor
-    _saved_versions: tuple = ()  # (version counter, value at save time) of what backward reads
+    _saved_versions: list | tuple = ()  # version counters of the values backward reads
+    _saved_at = 0  # the in-place clock when they were saved (see tensor.CLOCK)
     _trace: list | None = None  # where the op was created, kept in anomaly mode
     _arrays = False  # backward runs on Tensors (user Functions) or on raw arrays (Ops)
+    _plain = False  # a single-output Op with no hooks: the engine's fast path
     is_view = False  # output shares memory with input 0 (reshape, slicing, transpose, ...)
     differentiable = True
 
@@ -62,8 +65,8 @@ class Function:
     def save_for_backward(self, *tensors: Any) -> None:
         """Keep tensors for backward; changing them in place before backward raises an error."""
         self._saved = tensors
-        self._saved_versions = tuple(
-            (t._version, t._version[0]) for t in tensors if isinstance(t, Tensor))
+        self._saved_versions = [t._version for t in tensors if isinstance(t, Tensor)]
+        self._saved_at = CLOCK[0]
 
     @property
     def saved_tensors(self) -> tuple:
@@ -102,7 +105,7 @@ class Function:
                 o._node, o._idx = ctx, i
             results.append(o)
         if record:
-            ctx._edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+            ctx._edges = [_edge(a) if isinstance(a, Tensor) else None for a in args]
             ctx._n_out = len(outs)
             ctx._in_meta = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None
                                  for a in args)
@@ -138,17 +141,18 @@ class Function:
         return tuple(out)
 
     def _check_versions(self) -> None:
-        for counter, version in self._saved_versions:
-            if counter[0] != version:
-                raise RuntimeError(
-                    f"one of the values needed by {type(self).__name__}'s backward was modified "
-                    f"by an in-place operation (its version is {counter[0]}, expected "
-                    f"{version}). Make a copy with .clone() before changing it in place, or "
-                    "change it out of place (x = x + 1 instead of x += 1).")
+        """Raise if a value saved for backward was changed in place after it was saved.
 
-    def release(self) -> None:
-        """Free what this node holds (saved values, edges) once backward no longer needs it."""
-        self.__dict__.clear()
+        A version counter holds the in-place clock's time of the tensor's last change, so
+        "changed since saved" is one comparison per saved value.
+        """
+        for i, counter in enumerate(self._saved_versions):
+            if counter[0] > self._saved_at:
+                raise RuntimeError(
+                    f"one of the values needed by {type(self).__name__}'s backward (saved value "
+                    f"{i}) was modified by an in-place operation after it was used. Make a copy "
+                    "with .clone() before changing it in place, or change it out of place "
+                    "(x = x + 1 instead of x += 1).")
 
     # Subclasses define these two
     @staticmethod
@@ -169,47 +173,60 @@ class Op(Function):
     """
 
     _arrays = True
+    _plain = True
     save_inputs: tuple[int, ...] = ()
     save_output = False
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
+        # The hot path of the whole engine: every op of every step passes here once.
         xs = []
-        requires_grad = False
+        edges = []
+        record = False
         kind = None
         for a in args:
             if isinstance(a, Tensor):
                 d = a.data
-                if kind is None:
-                    kind = type(d)
-                elif type(d) is not kind:
-                    _raise_device_mismatch(cls, args)
+                if kind is not d.__class__:
+                    if kind is not None:
+                        _raise_device_mismatch(cls, args)
+                    kind = d.__class__
                 xs.append(d)
                 if a.requires_grad:
-                    requires_grad = True
+                    record = True
+                    node = a._node
+                    edges.append((a, -1) if node is None else (node, a._idx))
+                    continue
             else:
                 xs.append(a)
+            edges.append(None)
         ctx = _new(cls)
         y = cls.forward(ctx, *xs)
-        if not (requires_grad and state.grad_enabled and cls.differentiable):
+        if not record or not state.grad_enabled or not cls.differentiable:
             if type(y) is tuple:
-                return tuple(_make(o) for o in y)
-            return _make(y)
-        edges = []
-        for a in args:
-            if isinstance(a, Tensor) and a.requires_grad:
-                node = a._node
-                edges.append((a, -1) if node is None else (node, a._idx))
-            else:
-                edges.append(None)
-        ctx._edges = tuple(edges)
+                outs = tuple(_make(o) for o in y)
+                if ctx.is_view:
+                    for o in outs:
+                        _share_version(o, args[0])
+                return outs
+            out = _make(y)
+            if ctx.is_view:
+                _share_version(out, args[0])
+            return out
+        ctx._edges = edges
         if cls.save_inputs:
-            ctx._saved_versions = tuple((args[i]._version, args[i]._version[0])
-                                        for i in cls.save_inputs if isinstance(args[i], Tensor))
+            saved = []
+            for i in cls.save_inputs:
+                a = args[i]
+                if isinstance(a, Tensor):
+                    saved.append(a._version)
+            ctx._saved_versions = saved
+            ctx._saved_at = CLOCK[0]
         if state.anomaly:
             ctx._trace = traceback.format_stack()[:-1]
         if type(y) is tuple:
             ctx._n_out = len(y)
+            ctx._plain = False
             nd = getattr(ctx, "non_differentiable_outputs", ())
             outs = tuple(_make(o, None if i in nd else ctx, i) for i, o in enumerate(y))
             if ctx.is_view:
@@ -218,7 +235,11 @@ class Op(Function):
             return outs
         out = _make(y, ctx, 0)
         if cls.save_output:
-            ctx._saved_versions += ((out._version, 0),)
+            if cls.save_inputs:
+                ctx._saved_versions.append(out._version)
+            else:
+                ctx._saved_versions = [out._version]
+                ctx._saved_at = CLOCK[0]
         if ctx.is_view:
             _share_version(out, args[0])
         return out
@@ -259,4 +280,4 @@ def _freed_message(node: Function) -> str:
 
 
 # tensor.py imports the ops, which subclass Op: import it once Op exists.
-from minigrad.tensor import Tensor, _make  # noqa: E402
+from minigrad.tensor import CLOCK, Tensor, _make  # noqa: E402

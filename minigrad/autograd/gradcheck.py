@@ -77,11 +77,15 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
             if err.size and err.max() > 0:
                 r, j = np.unravel_index(int(np.argmax(err)), err.shape)
                 msg = (f"gradcheck failed for input {i} (shape {tuple(x.shape)}), element "
-                       f"{np.unravel_index(j, x.shape)}, output {k} element "
-                       f"{np.unravel_index(r, o.shape) if o.shape else ()}: backward gives "
+                       f"{_index(j, x.shape)}, output {k} element {_index(r, o.shape)}: "
+                       f"backward gives "
                        f"{analytical[i][r, j]:.10g}, finite differences give "
                        f"{numerical[r, j]:.10g} (atol={atol}, rtol={rtol})")
                 if raise_exception:
                     raise GradcheckError(msg)
                 return False
     return True
+
+
+def _index(flat: int, shape: tuple) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()

@@ -83,7 +83,7 @@ class AMax(Op):
     def backward(ctx: Any, g: Any) -> Any:
         x, axis, keep = ctx.x, ctx.axis, ctx.keepdims
         hit = x == expand_reduced(ctx.y, x.shape, axis, keep)
-        count = hit.sum(axis=axis, keepdims=True)
+        count = hit.sum(axis=axis, keepdims=True, dtype=g.dtype)
         return expand_reduced(g, x.shape, axis, keep) * hit / count, None, None, None
 
 

@@ -1,0 +1,285 @@
+"""The engine: accumulation, graph freeing, grad modes, hooks, Functions, in-place checks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.autograd import Function
+
+
+def test_gradients_accumulate_in_leaves(device: str) -> None:
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [5.0, 7.0])
+
+
+def test_grad_is_not_shared_between_leaves() -> None:
+    a = mg.ones(3, requires_grad=True)
+    b = mg.ones(3, requires_grad=True)
+    (a + b).sum().backward()  # Add passes one gradient array to both inputs
+    a.grad.data *= 10
+    np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0, 1.0])
+
+
+def test_graph_is_freed_unless_retained() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 4 * np.exp([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_ten_thousand_step_chain_without_recursion() -> None:
+    x = mg.tensor(0.5, dtype=mg.float64, requires_grad=True)
+    h = x
+    for _ in range(10_000):
+        h = h * 0.9999 + 0.0001
+    h.backward()
+    assert math.isclose(x.grad.item(), 0.9999**10_000, rel_tol=1e-9)
+
+
+def test_no_grad_and_enable_grad() -> None:
+    x = mg.ones(2, requires_grad=True)
+    with mg.no_grad():
+        y = x * 2
+        assert not mg.is_grad_enabled()
+        with mg.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad
+
+    @mg.no_grad()
+    def f(t: mg.Tensor) -> mg.Tensor:
+        return t * 2
+
+    assert not f(x).requires_grad
+    assert mg.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph_and_shares_memory() -> None:
+    x = mg.ones(2, requires_grad=True)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d.is_leaf
+    y = (x * d).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_autograd_grad_leaves_dot_grad_alone() -> None:
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x * x
+    y = (h * 3).sum()
+    gx, gh = mg.autograd.grad(y, [x, h])
+    np.testing.assert_allclose(gx.numpy(), 6 * np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(gh.numpy(), [3.0, 3.0, 3.0])
+    assert x.grad is None
+    unused = mg.ones(1, requires_grad=True)
+    y2 = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="not used"):
+        mg.autograd.grad(y2, [unused], retain_graph=True)
+    assert mg.autograd.grad(y2, [unused], allow_unused=True) == (None,)
+
+
+def test_hooks_on_leaf_and_non_leaf() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    h = x * 3
+    handle = h.register_hook(lambda g: g * 10)
+    h.retain_grad()
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [30.0, 30.0])
+    np.testing.assert_allclose(seen[0], [30.0, 30.0])
+    handle.remove()
+    x.grad = None
+    h2 = x * 3
+    h2.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_retain_grad_keeps_non_leaf_grad() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * x
+    h.retain_grad()
+    (h * 2).sum().backward()
+    np.testing.assert_allclose(h.grad.numpy(), [2.0, 2.0])
+
+
+class Cube(Function):
+    """y = x^3; dy/dx = 3 x^2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x * x
+
+
+class ScaleAndShift(Function):
+    @staticmethod
+    def forward(ctx, x, scale, shift):
+        ctx.scale = scale
+        return x * scale + shift
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.scale, None, g
+
+
+def test_user_function(device: str) -> None:
+    x = mg.tensor([1.0, -2.0], dtype=mg.float64, device=device, requires_grad=True)
+    y = Cube.apply(x)
+    assert y.grad_fn is not None
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [3.0, 12.0])
+    assert mg.autograd.gradcheck(Cube.apply, [x])
+    b = mg.tensor([0.5, 0.5], dtype=mg.float64, device=device, requires_grad=True)
+    assert mg.autograd.gradcheck(lambda x, b: ScaleAndShift.apply(x, 2.0, b), [x, b])
+
+
+class BadShape(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.sum()
+
+
+def test_user_function_errors_are_clear() -> None:
+    x = mg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"BadShape.backward returned a gradient of shape"):
+        BadShape.apply(x).sum().backward()
+
+
+def test_gradcheck_reports_the_worst_element() -> None:
+    class Wrong(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g  # should be 2 x g
+
+    x = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    with pytest.raises(mg.autograd.GradcheckError, match=r"input 0 .*element \(1,\)"):
+        mg.autograd.gradcheck(Wrong.apply, [x])
+    assert mg.autograd.gradcheck(Wrong.apply, [x], raise_exception=False) is False
+
+
+@pytest.mark.parametrize("mutate", ["iadd", "add_", "zero_", "setitem", "mul_"])
+def test_inplace_change_of_saved_value_raises(mutate: str, device: str) -> None:
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    h = x * 1  # a non-leaf, so it may be changed in place
+    y = h * h  # saves h for backward
+    with mg.no_grad():
+        if mutate == "iadd":
+            h += 1
+        elif mutate == "add_":
+            h.add_(1)
+        elif mutate == "zero_":
+            h.zero_()
+        elif mutate == "setitem":
+            h[0] = 5.0
+        else:
+            h.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
+def test_inplace_on_saved_output_and_views_is_caught() -> None:
+    x = mg.ones(2, 2, requires_grad=True)
+    y = x.exp()  # saves its output
+    with mg.no_grad():
+        y.T[0, 0] = 3.0  # through a view of y: the version counter is shared
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
+def test_inplace_on_unsaved_value_is_fine_and_recorded() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h += 1  # recorded: h is now (x * 2) + 1
+    h.mul_(3)  # recorded, with the old value of h kept for the Mul backward
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0])
+    np.testing.assert_allclose(h.detach().numpy(), [9.0, 15.0])
+
+
+def test_setitem_builds_the_graph_like_pytorch() -> None:
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    buf = mg.zeros(2, 3)
+    buf[0] = x * 2
+    buf[1] = x * x
+    buf.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 6.0, 8.0])
+
+
+def test_inplace_on_leaf_requiring_grad_raises() -> None:
+    w = mg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w += 1
+    with mg.no_grad():
+        w -= 0.5  # as an optimizer does
+    np.testing.assert_allclose(w.detach().numpy(), [0.5, 0.5])
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")
+def test_anomaly_mode_names_the_op() -> None:
+    x = mg.tensor([0.0, 1.0], requires_grad=True)
+    with mg.autograd.detect_anomaly():
+        y = x.sqrt()  # gradient 1 / (2 sqrt(0)) = inf
+        with pytest.raises(RuntimeError, match=r"'Sqrt' returned inf.*created here"):
+            y.sum().backward()
+
+
+def test_nonscalar_backward_needs_gradient() -> None:
+    x = mg.ones(2, 3, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"shape \(2, 3\); pass gradient="):
+        y.backward()
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\) but the tensor has"):
+        y.backward(mg.ones(3))
+    y.backward(mg.ones(2, 3))
+    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_backward_on_tensor_without_grad_is_explained() -> None:
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        mg.ones(2).sum().backward()
+
+
+def test_integer_tensors_carry_no_gradient() -> None:
+    with pytest.raises(RuntimeError, match="only floating point tensors can require gradients"):
+        mg.tensor([1, 2], requires_grad=True)
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    assert not (x > 1).requires_grad
+    assert not x.argmax().requires_grad
+
+
+def test_multi_output_node_with_unused_output() -> None:
+    x = mg.arange(6, dtype=mg.float64).requires_grad_()
+    a, b, c = x.chunk(3)
+    (b * 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0, 0, 2, 2, 0, 0])
+
+
+def test_shared_subgraph_gets_summed_gradient() -> None:
+    x = mg.tensor(2.0, requires_grad=True)
+    h = x * x
+    y = h * 3 + h.exp()
+    y.backward()
+    assert math.isclose(x.grad.item(), 2 * 2.0 * (3 + math.exp(4.0)), rel_tol=1e-6)
