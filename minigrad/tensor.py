@@ -65,7 +65,7 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "_node", "_idx", "_version", "_hooks",
                  "_base", "__weakref__")
     __hash__ = object.__hash__  # identity, so tensors can be dict keys despite elementwise ==
-    __array_priority__ = 1000  # so that `ndarray * tensor` defers to Tensor.__rmul__
+    __array_ufunc__ = None  # so that `ndarray * tensor` defers to Tensor.__rmul__
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,
                  device: Any = None) -> None:
@@ -175,6 +175,14 @@ class Tensor:
             raise RuntimeError("can't call numpy() on a tensor that requires grad; use "
                                "tensor.detach().numpy()")
         return backend.to_host(self.data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """``np.asarray(t)`` for CPU tensors (plotting, NumPy code), as PyTorch allows."""
+        if self.device.type != "cpu":
+            raise TypeError(f"can't convert a tensor on {self.device} to NumPy implicitly; "
+                            "use .cpu() or .numpy(), which copy it to the host")
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype)
 
     def tolist(self) -> Any:
         return backend.to_host(self.data).tolist()
@@ -507,11 +515,15 @@ class Tensor:
         shape = _shape_arg(shape)
         if shape == self.shape:
             return self
-        try:
-            return _shape.Reshape.apply(self, shape)
-        except ValueError:
+        known = 1
+        for n in shape:
+            known *= n if n != -1 else 1
+        size = self.data.size
+        if shape.count(-1) > 1 or (size != known if -1 not in shape else
+                                   (known == 0 or size % known)):
             raise RuntimeError(f"shape {shape} is invalid for a tensor of shape {self.shape} "
-                               f"({self.numel()} elements)") from None
+                               f"({size} elements)")
+        return _shape.Reshape.apply(self, shape)
 
     view = reshape
 

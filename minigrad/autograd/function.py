@@ -201,7 +201,10 @@ class Op(Function):
                 xs.append(a)
             edges.append(None)
         ctx = _new(cls)
-        y = cls.forward(ctx, *xs)
+        try:
+            y = cls.forward(ctx, *xs)
+        except (ValueError, TypeError) as e:  # from NumPy/CuPy: say which op and which inputs
+            raise RuntimeError(f"{cls.__name__} failed on inputs {_describe(xs)}: {e}") from None
         if not record or not state.grad_enabled or not cls.differentiable:
             if type(y) is tuple:
                 outs = tuple(_make(o) for o in y)
@@ -264,6 +267,11 @@ def _share_version(view: Tensor, base: Tensor) -> None:
     if isinstance(base, Tensor):
         view._version = base._version
         view._base = base
+
+
+def _describe(xs: list) -> str:
+    return ", ".join(f"of shape {tuple(x.shape)} ({x.dtype})" if hasattr(x, "shape") else repr(x)
+                     for x in xs)
 
 
 def _raise_device_mismatch(cls: type, args: tuple) -> None:
