@@ -1,0 +1,84 @@
+"""Training helpers: gradient clipping and padding of variable-length sequences."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Sequence
+
+from minigrad import backend
+from minigrad.ops import nn_ops as _ops
+from minigrad.tensor import Tensor, _make
+
+
+def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Any]:
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return [p.grad.data for p in params if p.grad is not None]
+
+
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+    """Scale all gradients together so that their joint norm is at most ``max_norm``.
+
+    The total norm is the ``norm_type``-norm of the vector of every gradient element (``inf``
+    for the largest magnitude). As PyTorch, gradients are multiplied by
+    min(1, max_norm / (total_norm + 1e-6)), computed on the device (no host round trip).
+    Returns the total norm before clipping, as a 0-d tensor.
+    """
+    grads = _grads(parameters)
+    if not grads:
+        return Tensor(0.0)
+    norm_type = float(norm_type)
+    dev = backend.device_of(grads[0])
+    xp = backend.get_array_module(grads[0])
+    if norm_type == math.inf:
+        norms = [backend.to_device(abs(g).max(), dev) for g in grads]
+        total = xp.stack(norms).max()
+    else:
+        norms = [backend.to_device(_vector_norm(g, norm_type), dev) for g in grads]
+        total = _vector_norm(xp.stack(norms), norm_type)
+    total = backend.ensure_array(total)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):
+        raise RuntimeError(f"the total norm of order {norm_type} of the gradients is "
+                           f"{float(total)}, so they cannot be clipped; pass "
+                           "error_if_nonfinite=False to clip anyway")
+    coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
+    for g in grads:
+        g *= backend.to_device(coef, backend.device_of(g)).astype(g.dtype)
+    return _make(total)
+
+
+def _vector_norm(g: Any, p: float) -> Any:
+    xp = backend.get_array_module(g)
+    if p == 2.0:
+        flat = g.reshape(-1)
+        return xp.sqrt(xp.dot(flat, flat))  # no squared temporary
+    if p == 1.0:
+        return abs(g).sum()
+    return (abs(g) ** p).sum() ** (1.0 / p)
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient element into [-clip_value, clip_value], in place."""
+    clip_value = float(clip_value)
+    for g in _grads(parameters):
+        backend.get_array_module(g).clip(g, -clip_value, clip_value, out=g)
+
+
+def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False,
+                 padding_value: float = 0.0) -> Tensor:
+    """Stack tensors of shapes (L_i, *) into (T, B, *) (or (B, T, *) with ``batch_first``),
+    padding each to the longest length T with ``padding_value``; differentiable."""
+    seqs = list(sequences)
+    if not seqs:
+        raise ValueError("pad_sequence: expected a non-empty sequence of tensors")
+    seqs = [s if isinstance(s, Tensor) else Tensor(s) for s in seqs]
+    tail, dtype, dev = seqs[0].shape[1:], seqs[0].dtype, seqs[0].device
+    for i, s in enumerate(seqs):
+        if s.ndim == 0 or s.shape[1:] != tail or s.dtype != dtype or s.device != dev:
+            raise ValueError(f"pad_sequence: every sequence must be (L, *{tail}) of {dtype} on "
+                             f"{dev} like sequence 0; sequence {i} is {s.shape} {s.dtype} on "
+                             f"{s.device}")
+    return _ops.PadSequence.apply(batch_first, padding_value, *seqs)
+
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "pad_sequence"]

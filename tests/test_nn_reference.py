@@ -1,0 +1,130 @@
+"""``mg.nn`` against PyTorch: fixtures written by ``tests/reference/generate_nn.py``.
+
+Each case of the generator's table is ONE expression ``fn(m, F, *tensors)``; here it runs with
+``m = minigrad``, ``F = minigrad.nn.functional``, on every device and in float64 and float32,
+and its output and gradients must match torch's. Needs no torch.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import nn
+
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+TOL = {"float64": (1e-10, 1e-12), "float32": (1e-5, 1e-6)}
+DTYPES = tuple(TOL)
+
+
+def _load_table() -> ModuleType:
+    name = "_minigrad_reference_generate_nn"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REFERENCE_DIR / "generate_nn.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+table = _load_table()
+
+
+@functools.cache
+def fixture(dtype: str) -> dict[str, np.ndarray]:
+    path = REFERENCE_DIR / "fixtures" / f"nn_{dtype}.npz"
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def _t(a: np.ndarray, device: str) -> mg.Tensor:
+    # a copy: mg.tensor(array, device="cpu") may share the cached fixture's memory
+    return mg.tensor(a.copy(), device=device)
+
+
+def _host(t: mg.Tensor) -> np.ndarray:
+    return t.detach().numpy()
+
+
+def assert_matches(actual: mg.Tensor, expected: np.ndarray, dtype: str, device: str,
+                   what: str) -> None:
+    assert actual.device == mg.device(device), f"{what}: on {actual.device}, expected {device}"
+    got = _host(actual)
+    assert got.shape == expected.shape, f"{what}: shape {got.shape} != {expected.shape}"
+    assert got.dtype == expected.dtype, f"{what}: dtype {got.dtype} != {expected.dtype}"
+    rtol, atol = TOL[dtype]
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=what)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", table.CASES, ids=lambda c: c.name)
+def test_functional_matches_torch(case: Any, dtype: str, device: str) -> None:
+    ref = fixture(dtype)
+    inputs = []
+    for i, spec in enumerate(case.inputs):
+        t = _t(ref[f"{case.name}/in{i}"], device)
+        inputs.append(t.requires_grad_() if spec.differentiable else t)
+    out = case.fn(mg, F, *inputs)
+    assert_matches(out, ref[f"{case.name}/out"], dtype, device, f"{case.name} output")
+    out.backward(_t(ref[f"{case.name}/gout"], device))
+    for i, t in enumerate(inputs):
+        key = f"{case.name}/grad{i}"
+        if t.requires_grad:
+            assert t.grad is not None, f"{case.name}: input {i} got no gradient"
+            assert_matches(t.grad, ref[key], dtype, device, f"{case.name} grad of input {i}")
+
+
+def test_fixtures_match_table() -> None:
+    """The fixtures hold exactly the table's cases, with the inputs the table makes."""
+    ref = fixture("float64")
+    names = {k.split("/")[0] for k in ref if "/in" in k and not k.startswith(("clip", "mlp"))}
+    regenerate = "regenerate: python tests/reference/generate_nn.py"
+    assert names == {c.name for c in table.CASES}, regenerate
+    for case in table.CASES:
+        for i, a in enumerate(table.make_inputs(case)):
+            np.testing.assert_array_equal(ref[f"{case.name}/in{i}"], a, err_msg=case.name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(table.CLIP_NORMS))
+def test_clip_grad_norm_matches_torch(name: str, dtype: str, device: str) -> None:
+    ref = fixture(dtype)
+    params = []
+    for k in range(len(table.CLIP_SHAPES)):
+        g = ref[f"clip/{name}/grad{k}"]
+        p = nn.Parameter(mg.zeros(*g.shape, dtype=dtype, device=device))
+        p.grad = _t(g, device)
+        params.append(p)
+    total = nn.utils.clip_grad_norm_(params, table.CLIP_MAX_NORM, table.CLIP_NORMS[name])
+    assert_matches(total, ref[f"clip/{name}/total"], dtype, device, "total norm")
+    for k, p in enumerate(params):
+        assert_matches(p.grad, ref[f"clip/{name}/clipped{k}"], dtype, device, f"grad {k}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_torch_state_dict_loads_and_matches(dtype: str, device: str) -> None:
+    """A torch MLP's state_dict, as NumPy arrays, gives torch's outputs and gradients."""
+    ref = fixture(dtype)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3)).to(device).to(dtype)
+    weight = model[0].weight
+    state = {k: ref[f"mlp/state/{k}"] for k in table.MLP_STATE_KEYS}
+    result = model.load_state_dict(state)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert model[0].weight is weight and weight.dtype == np.dtype(dtype)
+    out = model(_t(ref["mlp/x"], device))
+    assert_matches(out, ref["mlp/out"], dtype, device, "mlp output")
+    loss = F.cross_entropy(out, _t(ref["mlp/target"], device))
+    assert_matches(loss, ref["mlp/loss"], dtype, device, "mlp loss")
+    loss.backward()
+    for key, p in model.named_parameters():
+        assert_matches(p.grad, ref[f"mlp/grad/{key}"], dtype, device, f"grad of {key}")
