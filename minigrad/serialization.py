@@ -1,0 +1,248 @@
+"""``save`` / ``load``: nested checkpoints in one ``.npz`` file, without pickle.
+
+A checkpoint is any nesting of dicts (str or int keys), lists and tuples whose leaves are
+Tensors, NumPy/CuPy arrays, Python numbers, bools, None and strings, e.g. ::
+
+    mg.save({"model": model.state_dict(), "optim": opt.state_dict(), "epoch": 3}, "ckpt.npz")
+    ckpt = mg.load("ckpt.npz")
+
+The file is an ordinary ``.npz`` archive: every array is stored under a key derived from its
+path in the structure (``optim/state/0/exp_avg``), and one more entry, ``__minigrad__``,
+holds a JSON document (as a uint8 array) that describes the structure: container types, dict
+key types, which leaves are Tensors (with dtype, device and ``requires_grad``) and which are
+arrays. Nothing is ever unpickled: ``load`` reads with ``allow_pickle=False``, so loading a
+file from an untrusted source cannot run code.
+
+Writes are atomic: the archive goes to a temporary file in the same directory, is flushed and
+fsync'ed, then renamed over the target with ``os.replace``. A crash mid-save leaves the
+previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import zipfile
+from collections import OrderedDict
+from typing import IO, Any
+
+import numpy as np
+
+from minigrad import backend
+from minigrad.tensor import Tensor
+
+FORMAT = "minigrad-checkpoint"
+VERSION = 1
+META_KEY = "__minigrad__"
+_SAFE = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+class _Writer:
+    """Walks an object, collecting arrays under unique keys and a JSON-able description."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def _key(self, path: list[str]) -> str:
+        base = "/".join(_SAFE.sub("_", p) for p in path) or "root"
+        key, n = base, 1
+        while key in self.arrays or key == META_KEY:
+            key, n = f"{base}~{n}", n + 1
+        return key
+
+    def encode(self, obj: Any, path: list[str]) -> Any:
+        # plain JSON leaves (bool before int: bool is an int subclass)
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int) and type(obj) is int:
+            return obj
+        if type(obj) is float:
+            return obj if np.isfinite(obj) else {"type": "float", "value": repr(obj)}
+        if isinstance(obj, Tensor):
+            key = self._array(backend.to_host(obj.data), path)
+            node = {"type": "tensor", "key": key, "dtype": str(obj.dtype),
+                    "device": str(obj.device), "requires_grad": bool(obj.requires_grad)}
+            if _is_parameter(obj):
+                node["parameter"] = True
+            return node
+        if backend.is_array(obj):
+            key = self._array(backend.to_host(obj), path)
+            return {"type": "array", "key": key, "dtype": str(obj.dtype),
+                    "device": str(backend.device_of(obj))}
+        if isinstance(obj, np.generic):  # a NumPy scalar, e.g. np.float32(0.5)
+            key = self._array(np.asarray(obj), path)
+            return {"type": "scalar", "key": key, "dtype": str(obj.dtype)}
+        if isinstance(obj, dict):
+            keys, values = [], []
+            for k, v in obj.items():
+                if not (isinstance(k, str) or type(k) is int):
+                    raise TypeError(f"mg.save: dict keys must be str or int, got "
+                                    f"{type(k).__name__} key {k!r} at {_where(path)}")
+                keys.append(k)
+                values.append(self.encode(v, path + [str(k)]))
+            node = {"type": "dict", "keys": keys, "values": values}
+            if isinstance(obj, OrderedDict):
+                node["ordered"] = True
+            return node
+        if isinstance(obj, (list, tuple)):
+            return {"type": "tuple" if isinstance(obj, tuple) else "list",
+                    "items": [self.encode(v, path + [str(i)]) for i, v in enumerate(obj)]}
+        raise TypeError(f"mg.save cannot store {type(obj).__name__} at {_where(path)}: "
+                        f"supported are dicts (str/int keys), lists, tuples, Tensors, NumPy/CuPy "
+                        f"arrays, numbers, bools, None and strings (no pickling)")
+
+    def _array(self, arr: np.ndarray, path: list[str]) -> str:
+        if arr.dtype.hasobject or arr.dtype.kind == "V":
+            raise TypeError(f"mg.save cannot store an array of dtype {arr.dtype} at "
+                            f"{_where(path)} without pickling")
+        key = self._key(path)
+        self.arrays[key] = arr
+        return key
+
+
+def _where(path: list[str]) -> str:
+    return "the top level" if not path else "key path " + "/".join(path)
+
+
+def _is_parameter(t: Tensor) -> bool:
+    from minigrad.nn.parameter import Parameter
+
+    return isinstance(t, Parameter)
+
+
+def _write_npz(f: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
+    """Write the archive to an open binary file (a seam the tests use to simulate a crash)."""
+    np.savez(f, **arrays)
+
+
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Save a nested structure of tensors, arrays and plain values to ``path`` (one .npz file).
+
+    ``path`` is used as given (no suffix is appended). The write is atomic: readers see either
+    the old file or the complete new one, never a partial file.
+
+    Raises:
+        TypeError: for a value that cannot be stored without pickle; the message names its
+            key path (e.g. ``key path optim/state/0/fn``).
+    """
+    writer = _Writer()
+    structure = writer.encode(obj, [])
+    meta = {"format": FORMAT, "version": VERSION, "structure": structure}
+    arrays = dict(writer.arrays)
+    arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_npz(f, arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: str) -> None:
+    """Make the rename itself durable (POSIX); a no-op where directories can't be opened."""
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def load(path: str | os.PathLike[str], map_location: str | backend.Device | None = None) -> Any:
+    """Load what :func:`save` wrote.
+
+    Tensors (and CUDA arrays) are placed on ``map_location`` (``"cpu"``, ``"cuda"``, a
+    Device), or on the default device (``mg.set_default_device``; ``cpu`` unless set) when
+    it is None; NumPy arrays stay NumPy arrays. Dicts, lists, tuples and their key types come
+    back exactly as saved.
+
+    Raises:
+        ValueError: if ``path`` is not a minigrad checkpoint.
+    """
+    path = os.fspath(path)
+    dev = backend.device(map_location)
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, zipfile.BadZipFile) as e:  # e.g. pickled data, refused by allow_pickle
+        raise ValueError(f"{path!r} is not a minigrad checkpoint (not an .npz archive: {e})") \
+            from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path!r} is not a minigrad checkpoint: it holds a single array, "
+                         f"not an .npz archive written by mg.save")
+    with archive:
+        if META_KEY not in archive.files:
+            raise ValueError(f"{path!r} is not a minigrad checkpoint: the .npz archive has no "
+                             f"{META_KEY!r} entry (was it written by np.savez, not mg.save?)")
+        try:
+            meta = json.loads(archive[META_KEY].tobytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as e:
+            raise ValueError(f"{path!r}: corrupt minigrad checkpoint header ({e})") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ValueError(f"{path!r} is not a minigrad checkpoint (unknown header)")
+        if meta.get("version", 0) > VERSION:
+            raise ValueError(f"{path!r} was written by a newer minigrad (checkpoint format "
+                             f"version {meta['version']}, this one reads up to {VERSION})")
+        return _Reader(archive, dev).decode(meta["structure"])
+
+
+class _Reader:
+    def __init__(self, archive: Any, dev: backend.Device) -> None:
+        self.archive = archive
+        self.dev = dev
+
+    def _array(self, node: dict[str, Any]) -> np.ndarray:
+        arr = self.archive[node["key"]]
+        if str(arr.dtype) != node["dtype"]:
+            raise ValueError(f"checkpoint entry {node['key']!r} has dtype {arr.dtype}, its "
+                             f"header says {node['dtype']}")
+        return arr
+
+    def decode(self, node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        kind = node["type"]
+        if kind == "dict":
+            items = zip(node["keys"], (self.decode(v) for v in node["values"]))
+            return OrderedDict(items) if node.get("ordered") else dict(items)
+        if kind == "list":
+            return [self.decode(v) for v in node["items"]]
+        if kind == "tuple":
+            return tuple(self.decode(v) for v in node["items"])
+        if kind == "float":
+            return float(node["value"])
+        if kind == "scalar":
+            return self._array(node)[()]
+        if kind == "array":
+            arr = self._array(node)
+            saved_on_cpu = backend.Device(node["device"]).type == "cpu"
+            return arr if saved_on_cpu else backend.to_device(arr, self.dev)
+        if kind == "tensor":
+            data = backend.to_device(self._array(node), self.dev)
+            if node.get("parameter"):
+                from minigrad.nn.parameter import Parameter
+
+                return Parameter(Tensor(data, device=self.dev),
+                                 requires_grad=node["requires_grad"])
+            return Tensor(data, device=self.dev, requires_grad=node["requires_grad"])
+        raise ValueError(f"unknown node type {kind!r} in a minigrad checkpoint")
+
+
+__all__ = ["load", "save"]
