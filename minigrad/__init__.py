@@ -47,6 +47,10 @@ from minigrad.tensor import Tensor, where
 __version__ = "0.1.0"
 
 
+from minigrad import data, nn, optim  # noqa: E402  (they build on everything above)
+from minigrad.serialization import load, save  # noqa: E402
+
+
 def device(spec: str | Device) -> Device:
     """``mg.device("cuda:0")``: a device object (PyTorch's ``torch.device``)."""
     return _device(spec)
@@ -57,7 +61,8 @@ def is_tensor(obj: object) -> bool:
 
 
 __all__ = [
-    "Device", "Tensor", "arange", "autograd", "backend", "bool", "cat", "cuda", "device",
+    "Device", "Tensor", "arange", "autograd", "backend", "bool", "cat", "cuda", "data",
+    "device", "load", "nn", "optim", "save",
     "dtypes", "empty", "enable_grad", "eye", "float16", "float32", "float64", "from_numpy",
     "full", "full_like", "get_default_device", "get_default_dtype", "int32", "int64",
     "is_grad_enabled", "is_tensor", "manual_seed", "no_grad", "ones", "ones_like", "rand",

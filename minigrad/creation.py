@@ -20,12 +20,13 @@ def _to_array(data: Any, dtype: Any, device: Any) -> Any:
     if isinstance(data, Tensor):
         data = data.data
     if backend.is_array(data):
+        source = data
         if dev is not None and backend.device_of(data) != dev:
             data = backend.to_device(data, dev)
         if dt is not None and data.dtype != dt:
             data = data.astype(dt)
-        elif dt is None and dev is None and type(data) is np.ndarray:
-            data = data.copy()  # mg.tensor copies, as torch.tensor does
+        if data is source:
+            data = data.copy()  # mg.tensor copies, as torch.tensor does (from_numpy shares)
         return data
     if dt is None:
         try:
