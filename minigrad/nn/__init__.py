@@ -8,7 +8,7 @@
     loss = F.cross_entropy(model(x), y)
 """
 
-from minigrad.nn import functional, init, utils
+from minigrad.nn import functional, init, tbptt, utils
 from minigrad.nn.layers import (
     Dropout,
     Embedding,
@@ -28,6 +28,7 @@ from minigrad.nn.parameter import Parameter
 from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
+    "tbptt",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten", "GRU",
     "GRUCell", "Identity", "LSTM", "LSTMCell", "LayerNorm", "Linear", "LogSoftmax", "MSELoss",
     "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "RNNCell", "ReLU",

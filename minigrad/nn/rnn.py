@@ -23,7 +23,7 @@ Graph size per LSTM step in a layer (the speed of a graph engine is mostly its n
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence, Union
+from typing import Any, Sequence
 
 from minigrad import creation
 from minigrad.autograd.grad_mode import no_grad
@@ -33,7 +33,6 @@ from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor, where
 
 LSTMState = tuple[Tensor, Tensor]
-State = Union[Tensor, LSTMState]
 
 # ---------------------------------------------------------------------- the cell math
 
@@ -135,8 +134,8 @@ class RNNCellBase(Module):
         """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H))."""
         _uniform_init(self.parameters(), self.hidden_size)
 
-    def _check(self, x: Tensor, states: Sequence[Tensor | None]) -> Tensor:
-        """Check shapes; return zeros for the state if none was given."""
+    def _check(self, x: Tensor, states: Sequence[Tensor | None]) -> Tensor | None:
+        """Check shapes and dtypes; return zeros for the state if none was given."""
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ValueError(
                 f"{self._name}: expected input of shape (B, {self.input_size}) or unbatched "
@@ -144,10 +143,13 @@ class RNNCellBase(Module):
         _check_dtype(self._name, x, self.weight_ih)
         want = x.shape[:-1] + (self.hidden_size,)
         for s in states:
-            if s is not None and tuple(s.shape) != want:
+            if s is None:
+                return creation.zeros(*want, dtype=x.dtype, device=x.device)
+            if tuple(s.shape) != want:
                 raise ValueError(f"{self._name}: expected a state of shape {want} for input of "
                                  f"shape {tuple(x.shape)}, got {tuple(s.shape)}")
-        return creation.zeros(*want, dtype=x.dtype, device=x.device)
+            _check_dtype(self._name, s, self.weight_ih, "state")
+        return None
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -269,7 +271,8 @@ class RNNBase(Module):
     ``bias_hh_l{k}`` (G*H,), with in_0 = input_size and in_k = D*H above.
     """
 
-    gates = 1
+    gates = 1  # G: gate blocks stacked in weight_ih / weight_hh
+    state_tensors = 1  # h; LSTM: (h, c)
     _name = "RNN"
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -312,12 +315,12 @@ class RNNBase(Module):
         """One time step of the cell: the new state from the input part ``xw`` and the state."""
         raise NotImplementedError
 
+    # a state is h, or for LSTM the pair (h, c): the loop handles it as a tuple of "parts"
     def _state_parts(self, state: Any) -> tuple[Tensor, ...]:
-        """The tensors of a state: (h,) or, for LSTM, (h, c)."""
-        return (state,)
+        return (state,) if self.state_tensors == 1 else tuple(state)
 
     def _from_parts(self, parts: Sequence[Tensor]) -> Any:
-        return parts[0]
+        return parts[0] if self.state_tensors == 1 else tuple(parts)
 
     # -- the time loop
     def forward(self, input: Tensor, hx: Any = None,
@@ -354,8 +357,8 @@ class RNNBase(Module):
             outputs = []
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
-                state = (self._zero_state(zeros) if parts0 is None
-                         else self._from_parts([p[k] for p in parts0]))
+                state = self._from_parts([zeros] * self.state_tensors if parts0 is None
+                                         else [p[k] for p in parts0])
                 out, state = self._run_direction(layer_input, state, layer, direction, masks,
                                                  full_steps)
                 outputs.append(out)
@@ -373,9 +376,6 @@ class RNNBase(Module):
         elif self.batch_first:
             output = output.transpose(0, 1)
         return output, self._from_parts(final)
-
-    def _zero_state(self, zeros: Tensor) -> Any:
-        return zeros
 
     def _run_direction(self, x: Tensor, state: Any, layer: int, direction: int,
                        masks: tuple[Tensor, list[Tensor]] | None,
@@ -420,15 +420,14 @@ class RNNBase(Module):
         x = input if batched else input.unsqueeze(1)
         if batched and self.batch_first:
             x = x.transpose(0, 1)
-        n_parts = 2 if self.gates == 4 else 1
         if hx is None:
             return x, None, batched
-        parts = self._state_parts(hx) if n_parts == 1 or isinstance(hx, (tuple, list)) else None
-        if n_parts == 2 and (parts is None or len(parts) != 2):
+        if self.state_tensors == 2 and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
             raise TypeError(f"{name}: expected hx to be a tuple (h0, c0), got "
                             f"{type(hx).__name__}")
-        if n_parts == 1 and not isinstance(hx, Tensor):
+        if self.state_tensors == 1 and not isinstance(hx, Tensor):
             raise TypeError(f"{name}: expected hx to be a tensor h0, got {type(hx).__name__}")
+        parts = self._state_parts(hx)
         n_states = self.num_layers * self.num_directions
         want = (n_states, x.shape[1], self.hidden_size) if batched else (
             n_states, self.hidden_size)
@@ -438,6 +437,7 @@ class RNNBase(Module):
                     f"{name}: expected {label} of shape {want} (num_layers * num_directions, "
                     f"{'B, ' if batched else ''}hidden_size) for input of shape "
                     f"{tuple(input.shape)}, got {tuple(p.shape)}")
+            _check_dtype(name, p, self.weight_ih_l0, label)
         parts = [p if batched else p.unsqueeze(1) for p in parts]
         return x, [p.unbind(0) for p in parts], batched
 
@@ -521,20 +521,12 @@ class LSTM(RNNBase):
     """
 
     gates = 4
+    state_tensors = 2
     _name = "LSTM"
 
     def _step(self, xw: Tensor, state: LSTMState, w_hh: Tensor,
               b_hh: Tensor | None) -> LSTMState:
         return lstm_cell(xw, state, w_hh, b_hh)
-
-    def _state_parts(self, state: Any) -> tuple[Tensor, ...]:
-        return tuple(state)
-
-    def _from_parts(self, parts: Sequence[Tensor]) -> LSTMState:
-        return (parts[0], parts[1])
-
-    def _zero_state(self, zeros: Tensor) -> LSTMState:
-        return (zeros, zeros)
 
 
 class GRU(RNNBase):
@@ -581,11 +573,11 @@ def _check_sizes(name: str, input_size: int, hidden_size: int) -> None:
             raise ValueError(f"{name}: {label} must be a positive int, got {n!r}")
 
 
-def _check_dtype(name: str, x: Tensor, weight: Tensor) -> None:
+def _check_dtype(name: str, x: Tensor, weight: Tensor, what: str = "input") -> None:
     # mixing would silently promote the whole graph (and the weight gradients) to float64
     if x.dtype != weight.dtype:
-        raise TypeError(f"{name}: input is {x.dtype} but the parameters are {weight.dtype}; "
-                        f"convert the input, x.to({weight.dtype.name!r}), or the module, "
+        raise TypeError(f"{name}: {what} is {x.dtype} but the parameters are {weight.dtype}; "
+                        f"convert it, e.g. {what}.to({weight.dtype.name!r}), or the module, "
                         f"module.to({x.dtype.name!r})")
 
 
