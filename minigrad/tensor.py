@@ -262,12 +262,13 @@ class Tensor:
         return self
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, gradient: Any = None, retain_graph: bool = False,
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> None:
         """Compute d(self)/d(leaf) for every leaf that requires grad; add it to ``leaf.grad``.
 
         ``gradient`` is dL/d(self) and is needed unless self has one element. The graph is
-        freed afterwards unless ``retain_graph=True``.
+        freed afterwards unless ``retain_graph=True``. ``create_graph=True`` records the
+        backward pass itself, so the gradients can be differentiated again.
         """
         from minigrad.autograd import engine
 

@@ -158,3 +158,49 @@ def test_empty_tensors(device: str) -> None:
     assert float(y.item()) == 0.0
     w = mg.ones(3, 2, device=device, requires_grad=True)
     assert (x @ w).shape == (0, 2)
+
+
+# Second derivatives: the same backward rules run on Tensors under create_graph=True.
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_second_derivatives_match_finite_differences(case: Case, device: str) -> None:
+    name, shapes, fn, _, positive = case
+    xs = _inputs(shapes, positive, device, seed=len(name))
+    assert mg.autograd.gradgradcheck(fn, xs, eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+def test_hessian_vector_product() -> None:
+    """For f(x) = sum(x^3), H = diag(6 x), so H v = 6 x v."""
+    x = mg.tensor([1.0, -2.0, 0.5], dtype=mg.float64, requires_grad=True)
+    v = mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64)
+    (g,) = mg.autograd.grad((x**3).sum(), x, create_graph=True)
+    (hv,) = mg.autograd.grad((g * v).sum(), x)
+    np.testing.assert_allclose(hv.numpy(), 6 * x.detach().numpy() * v.numpy())
+
+
+def test_gradient_penalty_through_backward_create_graph() -> None:
+    w = mg.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=mg.float64, requires_grad=True)
+    x = mg.tensor([[1.0, 2.0]], dtype=mg.float64, requires_grad=True)
+    out = (x @ w).tanh().sum()
+    out.backward(create_graph=True)
+    assert x.grad.grad_fn is not None
+    penalty = (x.grad**2).sum()
+    w.grad = None
+    penalty.backward()
+    assert mg.autograd.gradcheck(
+        lambda w: (mg.autograd.grad((x.detach() @ w).tanh().sum(), w, create_graph=True)[0]
+                   ** 2).sum(), [w.detach().requires_grad_()])
+    assert w.grad is not None and w.grad.shape == (2, 2)
+
+
+def test_user_function_double_backward() -> None:
+    from tests.test_core_autograd import Cube
+
+    x = mg.tensor([1.0, -2.0], dtype=mg.float64, requires_grad=True)
+    assert mg.autograd.gradgradcheck(Cube.apply, [x])
+
+
+def test_op_without_tensor_rule_names_itself() -> None:
+    emb = mg.nn.Embedding(5, 3)
+    out = emb(mg.tensor([1, 2])).sum()
+    with pytest.raises(RuntimeError, match="Embedding does not support create_graph"):
+        mg.autograd.grad(out, emb.weight, create_graph=True)

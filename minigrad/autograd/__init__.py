@@ -10,8 +10,8 @@ from minigrad.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from minigrad.autograd.gradcheck import GradcheckError, gradcheck
+from minigrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["Function", "Op", "GradcheckError", "backward", "detect_anomaly", "enable_grad",
-           "grad", "gradcheck", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
+           "grad", "gradcheck", "gradgradcheck", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
            "set_grad_enabled"]

@@ -16,25 +16,28 @@ from typing import Any, Sequence
 
 from minigrad import backend
 from minigrad.autograd.function import Function, _freed_message
-from minigrad.autograd.grad_mode import state
+from minigrad.autograd.grad_mode import enable_grad, state
 from minigrad.tensor import CLOCK, Tensor, _make
 
 
 def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
-             retain_graph: bool = False, create_graph: bool = False,
+             retain_graph: bool | None = None, create_graph: bool = False,
              inputs: Sequence[Tensor] | None = None) -> None:
-    """Accumulate d(tensors)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
-    roots = _roots(tensors, grad_tensors, "backward")
-    if create_graph:
-        raise NotImplementedError(_NO_CREATE_GRAPH)
+    """Accumulate d(tensors)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+    With ``create_graph=True`` the backward rules run on Tensors, so the gradients are
+    themselves differentiable (``leaf.grad`` then has a ``grad_fn``): gradients of gradients.
+    """
+    retain = create_graph if retain_graph is None else retain_graph
+    roots = _roots(tensors, grad_tensors, "backward", create_graph)
     if inputs is not None:
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        grads = _run(roots, retain_graph, capture=inputs)
+        grads = _run(roots, retain, create_graph, capture=inputs)
         for t, g in zip(inputs, grads):
             if g is not None:
                 _accumulate_into_grad(t, g, owned=False)
         return
-    _run(roots, retain_graph)
+    _run(roots, retain, create_graph)
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -44,33 +47,30 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
 
     ``grad_outputs`` plays the role of ``gradient`` in ``backward`` (needed for non-scalar
     outputs). An input that the outputs do not depend on raises an error unless
-    ``allow_unused=True``, in which case its gradient is None.
+    ``allow_unused=True``, in which case its gradient is None. With ``create_graph=True`` the
+    returned gradients are part of a graph and can be differentiated again (a Hessian-vector
+    product, a gradient penalty).
     """
-    if create_graph:
-        raise NotImplementedError(_NO_CREATE_GRAPH)
-    roots = _roots(outputs, grad_outputs, "grad")
+    roots = _roots(outputs, grad_outputs, "grad", create_graph)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient; "
                                "create it with requires_grad=True")
-    grads = _run(roots, bool(retain_graph), capture=inputs)
+    retain = create_graph if retain_graph is None else retain_graph
+    grads = _run(roots, retain, create_graph, capture=inputs)
     result = []
     for i, g in enumerate(grads):
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} was not used to compute the outputs; pass "
                                "allow_unused=True to get None for it")
-        result.append(None if g is None else _make(_own(g)))
+        result.append(None if g is None else g if isinstance(g, Tensor) else _make(_own(g)))
     return tuple(result)
 
 
-_NO_CREATE_GRAPH = ("create_graph=True (gradients of gradients) is not supported yet: backward "
-                    "rules run on raw arrays. Use finite differences, or compute first-order "
-                    "gradients only.")
-
-
-def _roots(tensors: Any, grads: Any, who: str) -> list[tuple[Tensor, Any]]:
+def _roots(tensors: Any, grads: Any, who: str,
+           create_graph: bool = False) -> list[tuple[Tensor, Any]]:
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grads is None or isinstance(grads, Tensor) or backend.is_array(grads):
         grads = [grads] * len(tensors) if len(tensors) == 1 else (
@@ -93,6 +93,7 @@ def _roots(tensors: Any, grads: Any, who: str) -> list[tuple[Tensor, Any]]:
                     "reduce it first, e.g. loss.sum().backward()")
             g = backend.get_array_module(t.data).ones_like(t.data)
         else:
+            given = g
             g = g.data if isinstance(g, Tensor) else g
             if tuple(g.shape) != t.shape:
                 raise RuntimeError(f"{who}: gradient has shape {tuple(g.shape)} but the tensor "
@@ -102,11 +103,15 @@ def _roots(tensors: Any, grads: Any, who: str) -> list[tuple[Tensor, Any]]:
                                    f"tensor is on {t.device}")
             if g.dtype != t.dtype:
                 g = g.astype(t.dtype)
+            elif create_graph and isinstance(given, Tensor):
+                g = given  # keep it: the gradients may be differentiated w.r.t. it too
+        if create_graph and not isinstance(g, Tensor):
+            g = _make(g)
         roots.append((t, g))
     return roots
 
 
-def _run(roots: list[tuple[Tensor, Any]], retain_graph: bool,
+def _run(roots: list[tuple[Tensor, Any]], retain_graph: bool, create_graph: bool = False,
          capture: list[Tensor] | None = None) -> list[Any]:
     """The backward pass. Returns the gradients of ``capture`` (then no ``.grad`` changes)."""
     leaf_grads: dict[Tensor, list] = {}  # leaf -> [gradient, whether we own its memory]
@@ -140,7 +145,11 @@ def _run(roots: list[tuple[Tensor, Any]], retain_graph: bool,
         if capture is not None:
             wanted = {(t._node, t._idx): i for i, t in enumerate(capture) if t._node is not None}
             captured = {}
-        _propagate(ready, leaf_grads, retain_graph, wanted, captured)
+        if create_graph:
+            with enable_grad():
+                _propagate(ready, leaf_grads, retain_graph, wanted or {}, captured or {}, True)
+        else:
+            _propagate(ready, leaf_grads, retain_graph, wanted, captured)
     except BaseException:
         for n in visited:  # leave the graph reusable (retain_graph) after an error
             n._deps = 0
@@ -163,7 +172,7 @@ def _run(roots: list[tuple[Tensor, Any]], retain_graph: bool,
 
 
 def _propagate(ready: list, leaf_grads: dict, retain_graph: bool, wanted: dict | None,
-               captured: dict | None) -> None:
+               captured: dict | None, create_graph: bool = False) -> None:
     """Run each node once all of its gradient has arrived, passing gradients to its inputs."""
     anomaly = state.anomaly
     clock = CLOCK
@@ -171,12 +180,12 @@ def _propagate(ready: list, leaf_grads: dict, retain_graph: bool, wanted: dict |
     while ready:
         node = pop()
         g = node._gbuf
-        if node._plain and not wanted:  # a single-output Op without hooks: the common case
+        if node._plain and not wanted and not create_graph:  # the common case
             if node._saved_versions and node._saved_at != clock[0]:
                 node._check_versions()
             grads = node.backward(node, g)
         else:
-            grads = _backward_of(node, g, wanted, captured)
+            grads = _backward_of(node, g, wanted, captured, create_graph)
         if anomaly:
             _check_finite(node, grads)
         edges = node._edges
@@ -210,7 +219,8 @@ def _propagate(ready: list, leaf_grads: dict, retain_graph: bool, wanted: dict |
                     push(parent)
 
 
-def _backward_of(node: Function, g: Any, wanted: dict | None, captured: dict | None) -> Any:
+def _backward_of(node: Function, g: Any, wanted: dict | None, captured: dict | None,
+                 create_graph: bool = False) -> Any:
     """The general case: hooks, captured gradients, several outputs, user Functions."""
     if node._pre_hooks:
         g = _run_pre_hooks(node, g)
@@ -218,9 +228,54 @@ def _backward_of(node: Function, g: Any, wanted: dict | None, captured: dict | N
         _capture(node, g, wanted, captured)
     if node._saved_versions and node._saved_at != CLOCK[0]:
         node._check_versions()
-    if node._n_out == 1:
-        return node.backward(node, g) if node._arrays else node._backward((g,))
-    return node.backward(node, *g) if node._arrays else node._backward(_materialize(node, g))
+    gs = (g,) if node._n_out == 1 else g
+    if not node._arrays:
+        return node._backward(gs if node._n_out == 1 else _materialize(node, gs), create_graph)
+    if create_graph:
+        return _differentiable_backward(node, gs)
+    return node.backward(node, *gs)
+
+
+def _differentiable_backward(node: Function, gs: tuple) -> Any:
+    """Run an Op's backward rule on Tensors, so that it records a graph of its own."""
+    name = type(node).__name__
+    if not node.create_graph_ok:
+        raise RuntimeError(f"{name} does not support create_graph=True (gradients of "
+                           f"gradients): its backward rule runs on raw arrays only")
+    arrays = node.saved
+    node.saved = _saved_as_tensors(node)
+    try:
+        grads = node.backward(node, *gs)
+    finally:
+        node.saved = arrays
+    for g in grads if type(grads) is tuple else (grads,):
+        if g is not None and not isinstance(g, Tensor):
+            raise RuntimeError(f"{name}'s backward returned an array under create_graph=True; "
+                               "its rule cannot run on Tensors")
+    return grads
+
+
+def _saved_as_tensors(node: Function) -> tuple:
+    """The values in ``node.saved`` as Tensors connected to the graph that produced them.
+
+    An input's Tensor is rebuilt from its data and its edge (the node and output it came
+    from, or the leaf itself); the output's is the node's own output 0.
+    """
+    out: list[Any] = []
+    edges = node._edges
+    for k, i in enumerate(node.save_inputs):
+        value, e = node.saved[k], edges[i]
+        if not hasattr(value, "shape"):  # a Python number
+            out.append(value)
+        elif e is None:
+            out.append(_make(value))
+        elif e[1] < 0:
+            out.append(e[0])
+        else:
+            out.append(_make(value, e[0], e[1]))
+    if node.save_output:
+        out.append(_make(node.saved[-1], node, 0))
+    return tuple(out)
 
 
 def _add(node: Function, idx: int, g: Any) -> None:
@@ -250,7 +305,9 @@ def _own(g: Any) -> Any:
 
 
 def _accumulate_into_grad(leaf: Tensor, g: Any, owned: bool) -> None:
-    if leaf.grad is None:
+    if isinstance(g, Tensor):  # create_graph: the gradient keeps its graph
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    elif leaf.grad is None:
         leaf.grad = _make(g if owned and backend.is_array(g) else _own(g))
     else:
         leaf.grad.data = leaf.grad.data + g
@@ -291,10 +348,12 @@ def _run_leaf_hooks(leaf: Tensor, g: Any) -> Any:
 
 
 def _call_hook(hook: Any, g: Any) -> Any:
-    res = hook(_make(g))
+    as_tensor = isinstance(g, Tensor)
+    res = hook(g if as_tensor else _make(g))
     if res is None:
         return g
-    res = res.data if isinstance(res, Tensor) else res
+    if not as_tensor:
+        res = res.data if isinstance(res, Tensor) else res
     if tuple(res.shape) != tuple(g.shape):
         raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of "
                            f"shape {tuple(res.shape)}, expected {tuple(g.shape)}")
@@ -305,6 +364,7 @@ def _check_finite(node: Function, grads: tuple) -> None:
     for i, g in enumerate(grads):
         if g is None:
             continue
+        g = g.data if isinstance(g, Tensor) else g
         xp = backend.get_array_module(g)
         if not bool(xp.isfinite(g).all()):
             bad = "nan" if bool(xp.isnan(g).any()) else "inf"

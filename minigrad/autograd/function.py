@@ -64,6 +64,7 @@ class Function:
     _plain = False  # a single-output Op with no hooks: the engine's fast path
     is_view = False  # output shares memory with input 0 (reshape, slicing, transpose, ...)
     differentiable = True
+    create_graph_ok = False  # an Op whose backward rule also runs on Tensors sets this
 
     # ---- the user-facing ctx API
     def save_for_backward(self, *tensors: Any) -> None:
@@ -113,18 +114,32 @@ class Function:
             ctx._n_out = len(outs)
             ctx._in_meta = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None
                                  for a in args)
+            ctx._input_aliases = inputs
             ctx._out_meta = tuple((o.shape, o.dtype, backend.get_array_module(o.data))
                                   for o in results)
             if state.anomaly:
                 ctx._trace = traceback.format_stack()[:-1]
         return results[0] if single else tuple(results)
 
-    def _backward(self, grads: tuple) -> tuple:
-        """Run the user's backward on Tensors and check what it returns."""
+    def _backward(self, grads: tuple, create_graph: bool = False) -> tuple:
+        """Run the user's backward on Tensors and check what it returns.
+
+        With ``create_graph`` the saved inputs are swapped for Tensors connected to the graph
+        and backward runs with recording on, so it is differentiated in turn.
+        """
         name = type(self).__name__
-        gts = tuple(_make(g) if g is not None else None for g in grads)
-        with no_grad():
-            res = type(self).backward(self, *gts)
+        if create_graph:
+            gts = tuple(g if g is None or isinstance(g, Tensor) else _make(g) for g in grads)
+            saved = self.__dict__.get("_saved", ())
+            self._saved = tuple(self._connected(t) for t in saved)
+            try:
+                res = type(self).backward(self, *gts)
+            finally:
+                self._saved = saved
+        else:
+            gts = tuple(_make(g) if g is not None else None for g in grads)
+            with no_grad():
+                res = type(self).backward(self, *gts)
         if not isinstance(res, tuple):
             res = (res,)
         meta = self._in_meta
@@ -137,12 +152,20 @@ class Function:
             if g is None or m is None:
                 out.append(None)
                 continue
-            g = g.data if isinstance(g, Tensor) else g
+            if not create_graph:
+                g = g.data if isinstance(g, Tensor) else g
             if tuple(g.shape) != tuple(m[0]):
                 raise RuntimeError(f"{name}.backward returned a gradient of shape "
                                    f"{tuple(g.shape)} for input {i}, whose shape is {m[0]}")
             out.append(g)
         return tuple(out)
+
+    def _connected(self, t: Any) -> Any:
+        """For create_graph: the graph-connected Tensor behind a saved forward input alias."""
+        for alias, edge in zip(self._input_aliases, self._edges):
+            if t is alias and edge is not None:
+                return edge[0] if edge[1] < 0 else _make(t.data, edge[0], edge[1])
+        return t
 
     def _check_versions(self) -> None:
         """Raise if a value saved for backward was changed in place after it was saved.
@@ -172,9 +195,14 @@ class Op(Function):
     """A primitive op of minigrad itself: ``forward`` and ``backward`` see raw backend arrays.
 
     Set ``save_inputs`` to the positions of the inputs that backward reads, and ``save_output``
-    if it reads the output: the engine then checks that none of them changed in place.
-    Python numbers may be passed as inputs; they get no gradient.
+    if it reads the output: ``apply`` keeps them in ``ctx.saved`` (inputs in that order, then
+    the output), the engine checks that none of them changed in place before backward reads
+    them, and for gradients of gradients it hands backward the same values as Tensors, so the
+    rule runs on Tensors and is itself differentiated. Python numbers may be passed as inputs;
+    they get no gradient.
     """
+
+    saved: Any = ()
 
     _arrays = True
     _plain = True
@@ -222,12 +250,14 @@ class Op(Function):
             return out
         ctx._edges = edges
         if cls.save_inputs:
-            saved = []
+            saved, versions = [], []
             for i in cls.save_inputs:
+                saved.append(xs[i])
                 a = args[i]
                 if isinstance(a, Tensor):
-                    saved.append(a._version)
-            ctx._saved_versions = saved
+                    versions.append(a._version)
+            ctx.saved = saved
+            ctx._saved_versions = versions
             ctx._saved_at = CLOCK[0]
         if state.anomaly:
             ctx._trace = traceback.format_stack()[:-1]
@@ -252,9 +282,11 @@ class Op(Function):
         out._version = [0]
         if cls.save_output:
             if cls.save_inputs:
+                ctx.saved.append(y)
                 ctx._saved_versions.append(out._version)
             else:
-                ctx._saved_versions = [out._version]
+                ctx.saved = (y,)
+                ctx._saved_versions = (out._version,)
                 ctx._saved_at = CLOCK[0]
         if ctx.is_view:
             _share_version(out, args[0])

@@ -89,3 +89,33 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
 
 def _index(flat: int, shape: tuple) -> tuple[int, ...]:
     return tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
+
+
+def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any],
+                  grad_outputs: Sequence[Tensor] | None = None, eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+    """Check second derivatives: gradcheck applied to the gradient of ``fn``.
+
+    The gradient is v^T d(fn)/d(inputs) for fixed random ``grad_outputs`` v, computed with
+    ``create_graph=True``; finite differences of it are compared with its own backward.
+    """
+    from minigrad.autograd.engine import grad as autograd_grad
+
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    outs = fn(*inputs)
+    outs = [outs] if isinstance(outs, Tensor) else [o for o in outs if isinstance(o, Tensor)]
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = [Tensor(rng.standard_normal(o.shape), dtype=o.dtype, device=o.device)
+                        for o in outs]
+
+    def first_derivative(*xs: Any) -> tuple:
+        out = fn(*xs)
+        out = [out] if isinstance(out, Tensor) else [o for o in out if isinstance(o, Tensor)]
+        used = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        grads = autograd_grad(out, used, list(grad_outputs), create_graph=True,
+                              allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

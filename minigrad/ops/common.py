@@ -73,41 +73,51 @@ def normalize_axis(axis: Any, ndim: int, name: str = "dim") -> tuple | None:
 
 
 def broadcast_to(g: Any, shape: tuple) -> Any:
-    if hasattr(g, "expand"):  # a Tensor
+    if isinstance(g, Tensor):
         return g.expand(*shape)
     return xp_of(g).broadcast_to(g, shape)
 
 
 def permute(g: Any, axes: tuple) -> Any:
-    return g.permute(*axes) if hasattr(g, "permute") else g.transpose(axes)
+    return g.permute(*axes) if isinstance(g, Tensor) else g.transpose(axes)
 
 
 def swap_last(g: Any) -> Any:
     """Swap the last two axes (the matrix transpose of a batch of matrices)."""
-    return g.transpose(-2, -1) if hasattr(g, "permute") else g.swapaxes(-1, -2)
+    return g.transpose(-2, -1) if isinstance(g, Tensor) else g.swapaxes(-1, -2)
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
+    if isinstance(cond, Tensor) or isinstance(a, Tensor) or isinstance(b, Tensor):
+        from minigrad.tensor import where as tensor_where
+
+        return tensor_where(cond, a, b)
     return xp_of(cond).where(cond, a, b)
 
 
 def sign(x: Any) -> Any:
-    return xp_of(x).sign(x)
+    return x.sign() if isinstance(x, Tensor) else xp_of(x).sign(x)
 
 
 def log(x: Any) -> Any:
-    return xp_of(x).log(x)
+    return x.log() if isinstance(x, Tensor) else xp_of(x).log(x)
 
 
-def zeros(shape: tuple, like: Any) -> Any:
-    """Zeros of ``shape`` with the dtype and device of ``like``."""
-    return xp_of(like).zeros(shape, like.dtype)
+def cast(g: Any, dtype: Any) -> Any:
+    return g.to(dtype) if isinstance(g, Tensor) else g.astype(dtype)
 
 
 def concat(gs: list, axis: int) -> Any:
+    if any(isinstance(g, Tensor) for g in gs):
+        from minigrad.creation import cat
+
+        return cat([g if isinstance(g, Tensor) else _make(g) for g in gs], axis)
     return xp_of(gs[0]).concatenate(gs, axis=axis)
 
 
 def as_array(y: Any) -> Any:
     """NumPy turns 0-d results into NumPy scalars; tensors always hold arrays."""
     return backend.ensure_array(y)
+
+
+from minigrad.tensor import Tensor, _make  # noqa: E402  (tensor.py imports the ops)

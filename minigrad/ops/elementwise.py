@@ -9,11 +9,13 @@ import math
 from typing import Any
 
 from minigrad.autograd.function import Op
-from minigrad.ops.common import log, shape_of, sign, unbroadcast, where, xp_of
+from minigrad.ops.common import cast, log, shape_of, sign, unbroadcast, where, xp_of
 
 
 class Add(Op):
     """y = a + b;  dL/da = g,  dL/db = g."""
+
+    create_graph_ok = True
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -29,6 +31,8 @@ class Add(Op):
 class Sub(Op):
     """y = a - b;  dL/da = g,  dL/db = -g."""
 
+    create_graph_ok = True
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         ctx.shapes = (shape_of(a), shape_of(b))
@@ -43,32 +47,32 @@ class Sub(Op):
 class Mul(Op):
     """y = a * b;  dL/da = g * b,  dL/db = g * a."""
 
+    create_graph_ok = True
     save_inputs = (0, 1)
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        ctx.a, ctx.b = a, b
         return a * b
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        a, b = ctx.a, ctx.b
+        a, b = ctx.saved
         return unbroadcast(g * b, shape_of(a)), unbroadcast(g * a, shape_of(b))
 
 
 class Div(Op):
     """y = a / b;  dL/da = g / b,  dL/db = -g * a / b^2."""
 
+    create_graph_ok = True
     save_inputs = (0, 1)
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        ctx.a, ctx.b = a, b
         return a / b
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        a, b = ctx.a, ctx.b
+        a, b = ctx.saved
         ga = g / b
         gb = None if shape_of(b) is None else unbroadcast(-ga * a / b, b.shape)
         return unbroadcast(ga, shape_of(a)), gb
@@ -77,18 +81,17 @@ class Div(Op):
 class Pow(Op):
     """y = a ** b;  dL/da = g * b * a^(b-1),  dL/db = g * y * ln(a)."""
 
+    create_graph_ok = True
     save_inputs = (0, 1)
     save_output = True
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        y = a**b
-        ctx.a, ctx.b, ctx.y = a, b, y
-        return y
+        return a**b
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        a, b, y = ctx.a, ctx.b, ctx.y
+        a, b, y = ctx.saved
         ga = gb = None
         if shape_of(a) is not None:
             if shape_of(b) is None:  # the common case, x ** 2
@@ -106,6 +109,8 @@ class Pow(Op):
 class Neg(Op):
     """y = -x;  dL/dx = -g."""
 
+    create_graph_ok = True
+
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
         return -x
@@ -118,82 +123,87 @@ class Neg(Op):
 class Exp(Op):
     """y = e^x;  dL/dx = g * y."""
 
+    create_graph_ok = True
     save_output = True
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
-        ctx.y = y = xp_of(x).exp(x)
-        return y
+        return xp_of(x).exp(x)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        return g * ctx.y
+        (y,) = ctx.saved
+        return g * y
 
 
 class Log(Op):
     """y = ln x;  dL/dx = g / x."""
 
+    create_graph_ok = True
     save_inputs = (0,)
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
-        ctx.x = x
         return xp_of(x).log(x)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        return g / ctx.x
+        (x,) = ctx.saved
+        return g / x
 
 
 class Sqrt(Op):
     """y = sqrt(x);  dL/dx = g / (2 y)."""
 
+    create_graph_ok = True
     save_output = True
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
-        ctx.y = y = xp_of(x).sqrt(x)
-        return y
+        return xp_of(x).sqrt(x)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        return g / (2 * ctx.y)
+        (y,) = ctx.saved
+        return g / (2 * y)
 
 
 class Abs(Op):
     """y = |x|;  dL/dx = g * sign(x)  (0 at x = 0, as PyTorch)."""
 
+    create_graph_ok = True
     save_inputs = (0,)
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
-        ctx.x = x
         return abs(x)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        return g * sign(ctx.x)
+        (x,) = ctx.saved
+        return g * sign(x)
 
 
 class Tanh(Op):
     """y = tanh x;  dL/dx = g * (1 - y^2)."""
 
+    create_graph_ok = True
     save_output = True
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
-        ctx.y = y = xp_of(x).tanh(x)
-        return y
+        return xp_of(x).tanh(x)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        y = ctx.y
+        (y,) = ctx.saved
         return g * (1 - y * y)
 
 
 class Sigmoid(Op):
     """y = sigma(x) = 1 / (1 + e^-x);  dL/dx = g * y * (1 - y)."""
 
+    create_graph_ok = True
     save_output = True
 
     @staticmethod
@@ -203,43 +213,44 @@ class Sigmoid(Op):
         # so only the warning is silenced, cheaply, by clipping where float32 would overflow.
         e = xp.exp(-xp.maximum(x, -80.0) if x.dtype.itemsize < 8 else -x)
         e += 1
-        ctx.y = y = xp.reciprocal(e, out=e)
-        return y
+        return xp.reciprocal(e, out=e)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        y = ctx.y
+        (y,) = ctx.saved
         return g * y * (1 - y)
 
 
 class Relu(Op):
     """y = max(x, 0);  dL/dx = g where x > 0, else 0."""
 
+    create_graph_ok = True
     save_output = True
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
-        ctx.y = y = xp_of(x).maximum(x, 0)
-        return y
+        return xp_of(x).maximum(x, 0)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        return g * (ctx.y > 0)
+        (y,) = ctx.saved
+        return g * (y > 0)
 
 
 class Clamp(Op):
     """y = min(max(x, lo), hi);  dL/dx = g where lo <= x <= hi, else 0."""
 
+    create_graph_ok = True
     save_inputs = (0,)
 
     @staticmethod
     def forward(ctx: Any, x: Any, lo: Any, hi: Any) -> Any:
-        ctx.x, ctx.lo, ctx.hi = x, lo, hi
+        ctx.lo, ctx.hi = lo, hi
         return xp_of(x).clip(x, lo, hi)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        x, lo, hi = ctx.x, ctx.lo, ctx.hi
+        (x,), lo, hi = ctx.saved, ctx.lo, ctx.hi
         inside = x == x  # NaN stays out of both tests below
         if lo is not None:
             inside = inside & (x >= lo)
@@ -251,22 +262,25 @@ class Clamp(Op):
 class Where(Op):
     """y = a where cond else b;  dL/da = g where cond, dL/db = g elsewhere."""
 
+    create_graph_ok = True
     save_inputs = (0,)
 
     @staticmethod
     def forward(ctx: Any, cond: Any, a: Any, b: Any) -> Any:
-        ctx.cond, ctx.shapes = cond, (shape_of(a), shape_of(b))
+        ctx.shapes = (shape_of(a), shape_of(b))
         return xp_of(cond).where(cond, a, b)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        cond, (sa, sb) = ctx.cond, ctx.shapes
+        (cond,), (sa, sb) = ctx.saved, ctx.shapes
         return (None, unbroadcast(where(cond, g, 0), sa) if sa is not None else None,
                 unbroadcast(where(cond, 0, g), sb) if sb is not None else None)
 
 
 class Cast(Op):
     """y = x converted to ``dtype``;  dL/dx = g converted back to x's dtype."""
+
+    create_graph_ok = True
 
     @staticmethod
     def forward(ctx: Any, x: Any, dtype: Any) -> Any:
@@ -275,11 +289,13 @@ class Cast(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        return g.astype(ctx.dtype), None
+        return cast(g, ctx.dtype), None
 
 
 class Clone(Op):
     """y = a copy of x;  dL/dx = g."""
+
+    create_graph_ok = True
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:

@@ -15,6 +15,7 @@ class MatMul(Op):
     backward treats it as a matrix with that extra axis and removes the axis again.
     """
 
+    create_graph_ok = True
     save_inputs = (0, 1)
 
     @staticmethod
@@ -27,12 +28,11 @@ class MatMul(Op):
             raise RuntimeError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
                                f"({k_a} != {k_b}: the last dimension of the first must equal "
                                "the second-to-last of the second)")
-        ctx.a, ctx.b = a, b
         return a @ b
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        a, b = ctx.a, ctx.b
+        a, b = ctx.saved
         need_a, need_b = ctx.needs_input_grad
         a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a  # (k,) -> (1, k)
         b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b  # (k,) -> (k, 1)
@@ -58,6 +58,7 @@ class Linear(Op):
     dimensions (batch, time, ...) is one matrix product.
     """
 
+    create_graph_ok = True
     save_inputs = (0, 1)
 
     @staticmethod
@@ -66,7 +67,7 @@ class Linear(Op):
             raise RuntimeError(f"linear: input of shape {x.shape} does not fit weight of shape "
                                f"{w.shape} (expected the input's last dimension to be "
                                f"{w.shape[1] if w.ndim > 1 else '?'})")
-        ctx.x, ctx.w, ctx.has_b = x, w, b is not None
+        ctx.has_b = b is not None
         y = x @ w.T
         if b is not None:
             y += b
@@ -74,7 +75,7 @@ class Linear(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        x, w = ctx.x, ctx.w
+        x, w = ctx.saved
         need_x, need_w, need_b = ctx.needs_input_grad
         gx = g @ w if need_x else None
         gw = gb = None

@@ -19,6 +19,8 @@ def _count(shape: tuple, axis: tuple | None) -> int:
 class Sum(Op):
     """y = sum of x over ``axis``;  dL/dx = g broadcast back over the summed axes."""
 
+    create_graph_ok = True
+
     @staticmethod
     def forward(ctx: Any, x: Any, axis: tuple | None, keepdims: bool) -> Any:
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
@@ -31,6 +33,8 @@ class Sum(Op):
 
 class Mean(Op):
     """y = (1/n) sum of x over ``axis``;  dL/dx = g / n broadcast back."""
+
+    create_graph_ok = True
 
     @staticmethod
     def forward(ctx: Any, x: Any, axis: tuple | None, keepdims: bool) -> Any:
@@ -46,17 +50,21 @@ class Mean(Op):
 class Var(Op):
     """y = sum (x - mean)^2 / (n - correction);  dL/dx = g * 2 (x - mean) / (n - correction)."""
 
+    create_graph_ok = True
+    save_inputs = (0,)
+
     @staticmethod
     def forward(ctx: Any, x: Any, axis: tuple | None, correction: int, keepdims: bool) -> Any:
         d = x - x.mean(axis=axis, keepdims=True)
         dof = _count(x.shape, axis) - correction
-        ctx.d, ctx.dof, ctx.axis, ctx.keepdims = d, dof, axis, keepdims
+        ctx.dof, ctx.axis, ctx.keepdims = dof, axis, keepdims
         return as_array((d * d).sum(axis=axis, keepdims=keepdims) / max(dof, 0))
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        d = ctx.d
-        gx = expand_reduced(g, d.shape, ctx.axis, ctx.keepdims) * (2 * d) / max(ctx.dof, 0)
+        (x,), axis = ctx.saved, ctx.axis
+        d = x - x.mean(axis=axis, keepdims=True)  # recomputed: cheaper to keep x than x - mean
+        gx = expand_reduced(g, x.shape, axis, ctx.keepdims) * (2 * d) / max(ctx.dof, 0)
         return gx, None, None, None
 
 
@@ -67,6 +75,7 @@ class AMax(Op):
     ``amax``; ``x.max(dim)`` (which returns indices) sends it to the index instead: see MaxDim.
     """
 
+    create_graph_ok = True
     save_inputs = (0,)
     save_output = True
 
@@ -75,14 +84,13 @@ class AMax(Op):
         if x.size == 0:
             raise RuntimeError(f"{name}(): cannot reduce an empty tensor of shape {x.shape}; "
                                "there is no identity for max/min")
-        y = as_array(getattr(x, name)(axis=axis, keepdims=keepdims))
-        ctx.x, ctx.y, ctx.axis, ctx.keepdims = x, y, axis, keepdims
-        return y
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return as_array(getattr(x, name)(axis=axis, keepdims=keepdims))
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        x, axis, keep = ctx.x, ctx.axis, ctx.keepdims
-        hit = x == expand_reduced(ctx.y, x.shape, axis, keep)
+        (x, y), axis, keep = ctx.saved, ctx.axis, ctx.keepdims
+        hit = x == expand_reduced(y, x.shape, axis, keep)
         count = hit.sum(axis=axis, keepdims=True, dtype=g.dtype)
         return expand_reduced(g, x.shape, axis, keep) * hit / count, None, None, None
 
@@ -90,6 +98,7 @@ class AMax(Op):
 class MaxDim(Op):
     """(values, indices) = max of x along one ``axis``;  dL/dx = g at the index, 0 elsewhere."""
 
+    create_graph_ok = True
     non_differentiable_outputs = (1,)
 
     @staticmethod

@@ -17,6 +17,7 @@ from minigrad.ops.common import as_array, concat, permute, unbroadcast, xp_of
 class Reshape(Op):
     """y = x with a new shape (a view when possible);  dL/dx = g reshaped to x's shape."""
 
+    create_graph_ok = True
     is_view = True
 
     @staticmethod
@@ -32,6 +33,7 @@ class Reshape(Op):
 class Permute(Op):
     """y = x with axes reordered by ``axes``;  dL/dx = g with the inverse order."""
 
+    create_graph_ok = True
     is_view = True
 
     @staticmethod
@@ -50,6 +52,7 @@ class Permute(Op):
 class Expand(Op):
     """y = x broadcast to ``shape`` (a read-only view);  dL/dx = g summed over the copies."""
 
+    create_graph_ok = True
     is_view = True
 
     @staticmethod
@@ -63,32 +66,57 @@ class Expand(Op):
 
 
 class GetItem(Op):
-    """y = x[index];  dL/dx = zeros with g added at the indexed places.
+    """y = x[index];  dL/dx = zeros with g added at the indexed places (see IndexScatter).
 
     With integer-array indices an element can be read several times (``x[[0, 0]]``); its
     gradient is then the sum of the reads' gradients, so backward scatter-adds.
     """
 
+    create_graph_ok = True
+
     @staticmethod
     def forward(ctx: Any, x: Any, index: Any) -> Any:
-        ctx.shape, ctx.like, ctx.index = x.shape, x.dtype, index
+        ctx.shape, ctx.index = x.shape, index
         ctx.kind = _index_kind(index)
         ctx.is_view = ctx.kind == "basic"
         return as_array(x[index])
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        gx = xp_of(g).zeros(ctx.shape, g.dtype)
-        if ctx.kind == "integer arrays":  # repeated indices must accumulate
-            backend.scatter_add(gx, ctx.index, g)
+        if isinstance(g, Tensor):
+            return IndexScatter.apply(g, ctx.shape, ctx.index, ctx.kind), None
+        return IndexScatter.forward(None, g, ctx.shape, ctx.index, ctx.kind), None
+
+
+class IndexScatter(Op):
+    """y = zeros(shape) with g added at ``index``: GetItem's backward, as an op of its own.
+
+    It is the adjoint of indexing, so its backward is indexing again: dL/dg = G[index].
+    """
+
+    create_graph_ok = True
+
+    @staticmethod
+    def forward(ctx: Any, g: Any, shape: tuple, index: Any, kind: str) -> Any:
+        if ctx is not None:
+            ctx.index = index
+        out = xp_of(g).zeros(shape, g.dtype)
+        if kind == "integer arrays":  # repeated indices must accumulate
+            backend.scatter_add(out, index, g)
         else:
-            gx[ctx.index] = g
-        return gx, None
+            out[index] = g
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g[ctx.index], None, None, None
 
 
 class SetItem(Op):
     """y = x with y[index] = v, written into x's memory;  dL/dx = g with 0 at index,
     dL/dv = g[index] summed back to v's shape."""
+
+    create_graph_ok = True
 
     @staticmethod
     def forward(ctx: Any, x: Any, index: Any, v: Any) -> Any:
@@ -98,15 +126,17 @@ class SetItem(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        gv = None if ctx.vshape is None else unbroadcast(as_array(g[ctx.index]), ctx.vshape)
-        gx = g.copy()
-        gx[ctx.index] = 0
+        index = ctx.index
+        gv = None if ctx.vshape is None else unbroadcast(as_array(g[index]), ctx.vshape)
+        gx = g.clone() if isinstance(g, Tensor) else g.copy()
+        gx[index] = 0
         return gx, None, gv
 
 
 class Split(Op):
     """(y_1, ..., y_k) = x cut along ``axis`` at ``sizes``;  dL/dx = the g_i joined again."""
 
+    create_graph_ok = True
     is_view = True
 
     @staticmethod
@@ -134,6 +164,8 @@ class Split(Op):
 class Cat(Op):
     """y = x_1, ..., x_k joined along ``axis``;  dL/dx_i = the slice of g that x_i filled."""
 
+    create_graph_ok = True
+
     @staticmethod
     def forward(ctx: Any, axis: int, *xs: Any) -> Any:
         ctx.axis, ctx.sizes = axis, [x.shape[axis] for x in xs]
@@ -151,6 +183,8 @@ class Cat(Op):
 class Stack(Op):
     """y = x_1, ..., x_k stacked along a new ``axis``;  dL/dx_i = g indexed at i on that axis."""
 
+    create_graph_ok = True
+
     @staticmethod
     def forward(ctx: Any, axis: int, *xs: Any) -> Any:
         ctx.axis, ctx.n = axis, len(xs)
@@ -165,6 +199,8 @@ class Stack(Op):
 class ToDevice(Op):
     """y = x copied to another device;  dL/dx = g copied back."""
 
+    create_graph_ok = True
+
     @staticmethod
     def forward(ctx: Any, x: Any, device: Any) -> Any:
         ctx.source = backend.device_of(x)
@@ -172,6 +208,8 @@ class ToDevice(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
+        if isinstance(g, Tensor):
+            return g.to(ctx.source), None
         return backend.to_device(g, ctx.source), None
 
 
@@ -182,3 +220,6 @@ def _index_kind(index: Any) -> str:
     if not arrays:
         return "basic"
     return "masks" if all(a.dtype.kind == "b" for a in arrays) else "integer arrays"
+
+
+from minigrad.tensor import Tensor  # noqa: E402  (tensor.py imports the ops)
