@@ -255,3 +255,31 @@ def generator(dev: Device) -> Any:
 def ensure_array(y: Any) -> Any:
     """NumPy returns scalars (``np.float32``) from 0-d operations; turn them back into arrays."""
     return np.asarray(y) if isinstance(y, np.generic) else y
+
+
+def tune_malloc(threshold: int = 1 << 30) -> bool:
+    """Opt-in (Linux/glibc only): keep freed memory for reuse instead of returning it to the OS.
+
+    NumPy allocates a fresh array for every temporary. glibc serves large ones with ``mmap`` and
+    gives freed memory back at once, so each new array page-faults on first touch; on the
+    tensor sizes of RNN training that can cost more than the arithmetic (see
+    ``shared/PERF-NOTES.md``: a 64x256 op chain ran 3x faster with this setting). Raising
+    glibc's mmap and trim thresholds to ``threshold`` bytes keeps the memory in the process.
+    The price: the process holds on to its peak memory. Returns False where not supported.
+    """
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+        return bool(libc.mallopt(m_mmap_threshold, threshold)) and bool(
+            libc.mallopt(m_trim_threshold, threshold))
+    except (OSError, AttributeError):
+        return False
