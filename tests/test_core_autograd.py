@@ -283,3 +283,23 @@ def test_shared_subgraph_gets_summed_gradient() -> None:
     y = h * 3 + h.exp()
     y.backward()
     assert math.isclose(x.grad.item(), 2 * 2.0 * (3 + math.exp(4.0)), rel_tol=1e-6)
+
+
+class PassThrough(Function):
+    """Returns its input unchanged: the output must still be a new node's output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+def test_user_function_returning_its_input() -> None:
+    x = mg.ones(3, requires_grad=True)
+    y = PassThrough.apply(x)
+    assert y is not x and y.grad_fn is not None and x.grad_fn is None
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 2.0])

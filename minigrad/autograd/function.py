@@ -51,7 +51,8 @@ class Function:
     """
 
     # The engine's bookkeeping, kept as class-level defaults so that a node only stores what
-    # differs; ``release()`` clears the instance and these defaults mark it as freed.
+    # differs. Backward frees a node by clearing its __dict__: these defaults (``_edges`` None)
+    # then mark it as freed.
     _edges: tuple | None = None  # one (target, index) per input, None where no grad flows
     _gbuf: Any = None  # gradient(s) accumulated for this node's output(s) during backward
     _n_out = 1
@@ -104,7 +105,7 @@ class Function:
             if not isinstance(o, Tensor):
                 raise TypeError(f"{cls.__name__}.forward must return Tensors, got {type(o)}")
             if any(o is a for a in inputs):  # returned an input unchanged: give a new handle
-                o = Tensor._alias_of(o)
+                o = _alias(o)
             if record and id(outs[i]) not in non_diff and o.dtype.kind == "f":
                 o.requires_grad = True
                 o._node, o._idx = ctx, i
