@@ -57,6 +57,7 @@ def device(spec: str | Device) -> Device:
 
 
 def is_tensor(obj: object) -> bool:
+    """True if ``obj`` is a minigrad Tensor."""
     return isinstance(obj, Tensor)
 
 

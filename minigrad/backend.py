@@ -97,6 +97,7 @@ def set_default_device(spec: str | Device) -> None:
 
 
 def get_default_device() -> Device:
+    """The device new tensors go to when none is given (``cpu`` unless changed)."""
     return _default_device
 
 
@@ -145,6 +146,7 @@ def cuda_is_available() -> bool:
 
 
 def cuda_device_count() -> int:
+    """How many GPUs minigrad can use (0 without CuPy)."""
     if not cuda_is_available():
         return 0
     if _fake_cuda_enabled():

@@ -184,21 +184,25 @@ def _like(fn: Any, t: Tensor, dtype: Any, device: Any, requires_grad: bool) -> T
 
 def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    """Zeros with ``t``'s shape (and dtype and device unless given)."""
     return _like(zeros, t, dtype, device, requires_grad)
 
 
 def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    """Ones with ``t``'s shape (and dtype and device unless given)."""
     return _like(ones, t, dtype, device, requires_grad)
 
 
 def randn_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    """Standard normal samples with ``t``'s shape."""
     return _like(randn, t, dtype, device, requires_grad)
 
 
 def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    """``fill_value`` everywhere, with ``t``'s shape."""
     return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
                 requires_grad=requires_grad)
 

@@ -84,22 +84,27 @@ class Tensor:
     # ------------------------------------------------------------------ attributes
     @property
     def shape(self) -> tuple:
+        """The size of each dimension, a tuple (as ``torch.Size``)."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
+        """The data type: ``mg.float32``, ``mg.float64``, ``mg.int64`` or ``mg.bool``."""
         return self.data.dtype
 
     @property
     def device(self) -> backend.Device:
+        """The device the data lives on: ``device(type='cpu')`` or ``cuda:N``."""
         return backend.device_of(self.data)
 
     @property
     def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded op (inputs, parameters)."""
         return self._node is None
 
     @property
@@ -109,19 +114,24 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
+        """The tensor with its dimensions reversed (the transpose of a matrix)."""
         return self.permute(*reversed(range(self.ndim)))
 
     @property
     def mT(self) -> Tensor:
+        """The matrix transpose of the last two dimensions."""
         return self.transpose(-2, -1)
 
     def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of dimension ``dim``."""
         return self.shape if dim is None else self.shape[dim]
 
     def dim(self) -> int:
+        """The number of dimensions (as ``ndim``)."""
         return self.ndim
 
     def numel(self) -> int:
+        """The number of elements."""
         return int(self.data.size)
 
     def __len__(self) -> int:
@@ -185,6 +195,7 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     def tolist(self) -> Any:
+        """The values as (nested) Python lists of numbers."""
         return backend.to_host(self.data).tolist()
 
     def detach(self) -> Tensor:
@@ -194,10 +205,12 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
+        """Cut this tensor out of the graph in place (it becomes a leaf without grad)."""
         self._node, self.requires_grad = None, False
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Switch gradient tracking on (or off) for this leaf tensor, in place."""
         if requires_grad and self.dtype.kind != "f":
             raise RuntimeError(f"only floating point tensors can require gradients, this one "
                                f"is {self.dtype}; convert it first, e.g. x.float()")
@@ -232,33 +245,43 @@ class Tensor:
         return out
 
     def cpu(self) -> Tensor:
+        """A copy on the CPU (or self if already there); gradients flow back."""
         return self.to("cpu")
 
     def cuda(self, device: int | str | None = None) -> Tensor:
+        """A copy on the GPU ``device`` (default ``cuda:0``); gradients flow back."""
         return self.to(f"cuda:{device}" if isinstance(device, int) else (device or "cuda"))
 
     def float(self) -> Tensor:
+        """Converted to float32 (differentiable)."""
         return self.to(dtypes.float32)
 
     def double(self) -> Tensor:
+        """Converted to float64 (differentiable)."""
         return self.to(dtypes.float64)
 
     def long(self) -> Tensor:
+        """Converted to int64."""
         return self.to(dtypes.int64)
 
     def int(self) -> Tensor:
+        """Converted to int32."""
         return self.to(dtypes.int32)
 
     def bool(self) -> Tensor:
+        """Converted to bool."""
         return self.to(dtypes.bool_)
 
     def type_as(self, other: Tensor) -> Tensor:
+        """Converted to ``other``'s dtype."""
         return self.to(other.dtype)
 
     def clone(self) -> Tensor:
+        """A copy with its own memory; dL/dx = dL/dy."""
         return _ew.Clone.apply(self)
 
     def contiguous(self) -> Tensor:
+        """Self: minigrad's ops accept any memory layout."""
         return self
 
     # ------------------------------------------------------------------ autograd
@@ -310,24 +333,28 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:
+        """``self + other``, broadcasting; dL/da = g, dL/db = g summed to each shape."""
         return _binary(_ew.Add, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
         return _binary(_ew.Add, self, other, reflected=True)
 
     def __sub__(self, other: Any) -> Tensor:
+        """``self - other``, broadcasting."""
         return _binary(_ew.Sub, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
         return _binary(_ew.Sub, self, other, reflected=True)
 
     def __mul__(self, other: Any) -> Tensor:
+        """``self * other``, broadcasting; dL/da = g * b, dL/db = g * a."""
         return _binary(_ew.Mul, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
         return _binary(_ew.Mul, self, other, reflected=True)
 
     def __truediv__(self, other: Any) -> Tensor:
+        """``self / other`` (true division: integers give the default float dtype)."""
         if self.dtype.kind != "f" and not (isinstance(other, Tensor) and other.dtype.kind == "f"):
             return _binary(_ew.Div, self.to(dtypes.get_default_dtype()), other)
         return _binary(_ew.Div, self, other)
@@ -337,18 +364,21 @@ class Tensor:
         return _binary(_ew.Div, me, other, reflected=True)
 
     def __pow__(self, other: Any) -> Tensor:
+        """``self ** other``; dL/da = g * b * a^(b-1), dL/db = g * y * ln a."""
         return _binary(_ew.Pow, self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
         return _binary(_ew.Pow, self, other, reflected=True)
 
     def __matmul__(self, other: Any) -> Tensor:
+        """``self @ other``: matrix product, batched and broadcasting as ``np.matmul``."""
         return _binary(_linalg.MatMul, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return _binary(_linalg.MatMul, self, other, reflected=True)
 
     def __neg__(self) -> Tensor:
+        """``-self``."""
         return _ew.Neg.apply(self)
 
     def __pos__(self) -> Tensor:
@@ -358,21 +388,27 @@ class Tensor:
         return _ew.Abs.apply(self)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """Elementwise ``==`` (a bool tensor, no gradient)."""
         return _compare(self, other, "__eq__")
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """Elementwise ``!=`` (a bool tensor, no gradient)."""
         return _compare(self, other, "__ne__")
 
     def __lt__(self, other: Any) -> Tensor:
+        """Elementwise ``<`` (a bool tensor, no gradient)."""
         return _compare(self, other, "__lt__")
 
     def __le__(self, other: Any) -> Tensor:
+        """Elementwise ``<=`` (a bool tensor, no gradient)."""
         return _compare(self, other, "__le__")
 
     def __gt__(self, other: Any) -> Tensor:
+        """Elementwise ``>`` (a bool tensor, no gradient)."""
         return _compare(self, other, "__gt__")
 
     def __ge__(self, other: Any) -> Tensor:
+        """Elementwise ``>=`` (a bool tensor, no gradient)."""
         return _compare(self, other, "__ge__")
 
     def __and__(self, other: Any) -> Tensor:
@@ -400,27 +436,35 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise
     def exp(self) -> Tensor:
+        """y = e^x;  dL/dx = g * y."""
         return _ew.Exp.apply(self)
 
     def log(self) -> Tensor:
+        """y = ln x;  dL/dx = g / x."""
         return _ew.Log.apply(self)
 
     def sqrt(self) -> Tensor:
+        """y = sqrt(x);  dL/dx = g / (2 y)."""
         return _ew.Sqrt.apply(self)
 
     def abs(self) -> Tensor:
+        """y = |x|;  dL/dx = g * sign(x)."""
         return _ew.Abs.apply(self)
 
     def tanh(self) -> Tensor:
+        """y = tanh x;  dL/dx = g * (1 - y^2)."""
         return _ew.Tanh.apply(self)
 
     def sigmoid(self) -> Tensor:
+        """y = 1 / (1 + e^-x);  dL/dx = g * y * (1 - y)."""
         return _ew.Sigmoid.apply(self)
 
     def relu(self) -> Tensor:
+        """y = max(x, 0);  dL/dx = g where x > 0."""
         return _ew.Relu.apply(self)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """y = min(max(x, min), max);  dL/dx = g where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
         return _ew.Clamp.apply(self, min, max)
@@ -428,23 +472,29 @@ class Tensor:
     clip = clamp
 
     def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each element (no gradient)."""
         return _make(backend.get_array_module(self.data).sign(self.data))
 
     def square(self) -> Tensor:
+        """y = x * x."""
         return _ew.Mul.apply(self, self)
 
     def rsqrt(self) -> Tensor:
+        """y = 1 / sqrt(x)."""
         return 1.0 / self.sqrt()
 
     def maximum(self, other: Tensor) -> Tensor:
+        """Elementwise maximum of two tensors."""
         return where(self >= other, self, other)
 
     def minimum(self, other: Tensor) -> Tensor:
+        """Elementwise minimum of two tensors."""
         return where(self <= other, self, other)
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool | None = None, dtype: Any = None) -> Tensor:
+        """Sum over ``dim`` (all dims if None); ``keepdim`` keeps them as size 1."""
         x = self if dtype is None else self.to(dtype)
         if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype != dtypes.int64):
             x = x.to(dtypes.int64)  # as PyTorch: integer sums accumulate in int64
@@ -453,6 +503,7 @@ class Tensor:
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None, dtype: Any = None) -> Tensor:
+        """Mean over ``dim`` (all dims if None)."""
         x = self if dtype is None else self.to(dtype)
         if x.dtype.kind != "f":
             raise RuntimeError(f"mean(): expected a floating point tensor, got {x.dtype}; "
@@ -471,6 +522,7 @@ class Tensor:
 
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
+        """Standard deviation: the square root of :meth:`var`."""
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -488,31 +540,38 @@ class Tensor:
         return _max_min(self, dim, keepdim, axis, keepdims, "min")
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Largest values over ``dim`` (an int or a tuple); the gradient is split among ties."""
         return _reduce.AMax.apply(self, _axes(dim, self.ndim), keepdim, "max")
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Smallest values over ``dim``; the gradient is split among ties."""
         return _reduce.AMax.apply(self, _axes(dim, self.ndim), keepdim, "min")
 
     def argmax(self, dim: int | None = None, keepdim: bool = False, *,
                axis: int | None = None) -> Tensor:
+        """Index of the largest value (over ``dim``, or of the flattened tensor); no gradient."""
         dim = axis if dim is None else dim
         ax = None if dim is None else _axes(dim, self.ndim)[0]
         return _reduce.ArgMax.apply(self, ax, keepdim, "argmax")
 
     def argmin(self, dim: int | None = None, keepdim: bool = False, *,
                axis: int | None = None) -> Tensor:
+        """Index of the smallest value; no gradient."""
         dim = axis if dim is None else dim
         ax = None if dim is None else _axes(dim, self.ndim)[0]
         return _reduce.ArgMax.apply(self, ax, keepdim, "argmin")
 
     def all(self) -> Tensor:
+        """True if every element is true (no gradient)."""
         return _make(backend.ensure_array(self.data.all()))
 
     def any(self) -> Tensor:
+        """True if any element is true (no gradient)."""
         return _make(backend.ensure_array(self.data.any()))
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
+        """The same values in a new shape (-1 infers one dimension); a view when possible."""
         shape = _shape_arg(shape)
         if shape == self.shape:
             return self
@@ -529,12 +588,15 @@ class Tensor:
     view = reshape
 
     def view_as(self, other: Tensor) -> Tensor:
+        """Reshaped to ``other``'s shape."""
         return self.reshape(other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
+        """Reshaped to ``other``'s shape."""
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Dimensions ``start_dim`` to ``end_dim`` merged into one."""
         if self.ndim == 0:
             return self.reshape(1)
         s, e = _axes(start_dim, self.ndim)[0], _axes(end_dim, self.ndim)[0]
@@ -545,6 +607,7 @@ class Tensor:
                             *shape[e + 1:])
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Dimensions ``dim0`` and ``dim1`` swapped."""
         if self.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
             return self
         a, b = _axes(dim0, self.ndim)[0], _axes(dim1, self.ndim)[0]
@@ -553,6 +616,7 @@ class Tensor:
         return _shape.Permute.apply(self, tuple(axes))
 
     def permute(self, *dims: Any) -> Tensor:
+        """Dimensions reordered: output dimension i is input dimension ``dims[i]``."""
         dims = _shape_arg(dims)
         axes = tuple(_axes(d, self.ndim)[0] for d in dims)
         if sorted(axes) != list(range(self.ndim)):
@@ -561,6 +625,7 @@ class Tensor:
         return _shape.Permute.apply(self, axes)
 
     def unsqueeze(self, dim: int) -> Tensor:
+        """A new dimension of size 1 inserted at ``dim``."""
         n = self.ndim + 1
         if not -n <= dim < n:
             raise IndexError(f"unsqueeze: dim {dim} is out of range for a result with {n} "
@@ -569,6 +634,7 @@ class Tensor:
         return self.reshape(*self.shape[:d], 1, *self.shape[d:])
 
     def squeeze(self, dim: Any = None) -> Tensor:
+        """Dimensions of size 1 removed (only ``dim`` if given)."""
         if dim is None:
             axes = tuple(i for i, s in enumerate(self.shape) if s == 1)
         else:
@@ -576,6 +642,7 @@ class Tensor:
         return self.reshape(*(s for i, s in enumerate(self.shape) if i not in axes))
 
     def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to ``sizes`` without copying (-1 keeps a size); gradients are summed back."""
         sizes = _shape_arg(sizes)
         if len(sizes) < self.ndim:
             raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least "
@@ -591,6 +658,7 @@ class Tensor:
         return _shape.Expand.apply(self, shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
+        """Broadcast to ``other``'s shape."""
         return self.expand(*other.shape)
 
     def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
@@ -618,6 +686,7 @@ class Tensor:
         return self.split(max(size, 1), dim)
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along ``dim``, as a tuple, with that dimension removed."""
         ax = _axes(dim, self.ndim)[0]
         return tuple(p.squeeze(ax) for p in self.split(1, ax))
 
@@ -650,37 +719,47 @@ class Tensor:
         return _inplace(self, _ew.Div, other)
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """In place: self += alpha * other."""
         return _inplace(self, _ew.Add, other if alpha == 1 else other * alpha)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """In place: self -= alpha * other."""
         return _inplace(self, _ew.Sub, other if alpha == 1 else other * alpha)
 
     def mul_(self, other: Any) -> Tensor:
+        """In place: self *= other."""
         return _inplace(self, _ew.Mul, other)
 
     def div_(self, other: Any) -> Tensor:
+        """In place: self /= other."""
         return _inplace(self, _ew.Div, other)
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """In place: clamp to [min, max]."""
         return _inplace(self, _ew.Clamp, min, max)
 
     def zero_(self) -> Tensor:
+        """In place: fill with zeros."""
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
+        """In place: fill with ``value``."""
         return _inplace(self, _shape.SetItem, Ellipsis, value)
 
     def copy_(self, src: Any) -> Tensor:
+        """In place: copy ``src``'s values (broadcast to this shape) into this tensor."""
         src = src if isinstance(src, Tensor) else Tensor(src, dtype=self.dtype, device=self.device)
         if src.device != self.device:
             src = src.to(self.device)
         return _inplace(self, _shape.SetItem, Ellipsis, src)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """In place: fill with samples from U(a, b)."""
         rng = backend.generator(self.device)
         return self.copy_(_make(rng.uniform(a, b, self.shape).astype(self.dtype)))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """In place: fill with samples from N(mean, std^2)."""
         rng = backend.generator(self.device)
         return self.copy_(_make((rng.standard_normal(self.shape) * std + mean)
                                 .astype(self.dtype)))

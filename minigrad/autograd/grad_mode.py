@@ -95,4 +95,5 @@ class detect_anomaly:
 
 
 def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()``."""
     return state.anomaly
