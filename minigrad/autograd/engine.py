@@ -191,6 +191,7 @@ def _propagate(ready: list, leaf_grads: dict, retain_graph: bool, wanted: dict |
         edges = node._edges
         if retain_graph:
             node._gbuf = None
+            node._gbuf_owned = False
         else:
             node.__dict__.clear()  # frees saved values and edges; class defaults mark it freed
         if type(grads) is not tuple:
@@ -203,12 +204,20 @@ def _propagate(ready: list, leaf_grads: dict, retain_graph: bool, wanted: dict |
                 entry = leaf_grads.get(parent)
                 if entry is None:
                     leaf_grads[parent] = [g, False]
-                else:
+                elif entry[1] and not create_graph:  # a sum we made: add in place
+                    entry[0] += g
+                else:  # g may be shared with another consumer: never add into it
                     entry[0] = entry[0] + g
                     entry[1] = True
             elif parent._n_out == 1:
                 buf = parent._gbuf
-                parent._gbuf = g if buf is None else buf + g
+                if buf is None:
+                    parent._gbuf = g
+                elif parent._gbuf_owned and not create_graph:
+                    buf += g
+                else:
+                    parent._gbuf = buf + g
+                    parent._gbuf_owned = True
                 parent._deps -= 1
                 if not parent._deps:
                     push(parent)

@@ -55,6 +55,7 @@ class Function:
     # then mark it as freed.
     _edges: tuple | None = None  # one (target, index) per input, None where no grad flows
     _gbuf: Any = None  # gradient(s) accumulated for this node's output(s) during backward
+    _gbuf_owned = False  # _gbuf is a sum the engine made, so it may add into it in place
     _n_out = 1
     _deps = 0  # during backward: edges into this node whose gradient has not arrived yet
     _pre_hooks: dict | None = None  # output index -> hooks registered on that output tensor
