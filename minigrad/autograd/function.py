@@ -77,6 +77,8 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple:
+        """What ``save_for_backward`` kept; raises if one was changed in place since, or if
+        the graph was already freed."""
         if "_saved" not in self.__dict__ and self._edges is None:
             raise RuntimeError(_freed_message(self))
         self._check_versions()
@@ -88,10 +90,12 @@ class Function:
         return tuple(e is not None for e in self._edges or ())
 
     def mark_non_differentiable(self, *outputs: Any) -> None:
+        """Mark outputs that get no gradient (indices, masks): they come back without grad."""
         self._non_diff = {id(o) for o in outputs}
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
+        """Run ``forward`` and, if an input requires grad, record the call as a graph node."""
         ctx = _new(cls)
         inputs = tuple(_alias(a) if isinstance(a, Tensor) else a for a in args)
         with no_grad():
@@ -186,10 +190,12 @@ class Function:
     # Subclasses define these two
     @staticmethod
     def forward(ctx: Any, *args: Any) -> Any:
+        """Compute the outputs from the inputs; keep what backward needs on ``ctx``."""
         raise NotImplementedError("subclasses of Function must implement forward(ctx, *args)")
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
+        """Given dL/d(output) for each output, return dL/d(input) (or None) for each input."""
         raise NotImplementedError("subclasses of Function must implement backward(ctx, *grads)")
 
 
@@ -213,7 +219,8 @@ class Op(Function):
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        # The hot path of the whole engine: every op of every step passes here once.
+        """Run ``forward`` on the inputs' arrays and record the node: the engine's hot path."""
+        # Every op of every step passes here once: keep it lean.
         xs = []
         edges = []
         record = False
