@@ -59,6 +59,7 @@ def to_dtype(dtype: Any) -> np.dtype:
 
 
 def get_default_dtype() -> np.dtype:
+    """The floating dtype of new tensors made from Python floats (float32 unless changed)."""
     return _default_float
 
 
@@ -72,6 +73,7 @@ def set_default_dtype(dtype: Any) -> None:
 
 
 def is_floating(dtype: np.dtype) -> bool:
+    """True for a floating-point dtype (float16/32/64)."""
     return dtype.kind == "f"
 
 

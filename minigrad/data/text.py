@@ -146,10 +146,12 @@ class Vocab:
 
     @property
     def pad_index(self) -> int:
+        """The id of ``<pad>``: always 0, so zero-padding is padding."""
         return 0
 
     @property
     def unk_index(self) -> int:
+        """The id of ``<unk>`` (1), given to tokens not in the vocabulary."""
         return 1
 
     def __len__(self) -> int:

@@ -23,14 +23,17 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def relu(input: Tensor) -> Tensor:
+    """max(x, 0), elementwise."""
     return input.relu()
 
 
 def tanh(input: Tensor) -> Tensor:
+    """The hyperbolic tangent, elementwise."""
     return input.tanh()
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """The logistic sigmoid 1 / (1 + e^-x), elementwise."""
     return input.sigmoid()
 
 

@@ -66,6 +66,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-draw weight and bias from U(-k, k), k = 1 / sqrt(in_features), as PyTorch."""
         # kaiming_uniform_(a=sqrt(5)) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as PyTorch
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
@@ -113,6 +114,7 @@ class Embedding(Module):
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
+        """Re-draw the table from N(0, 1), with the ``padding_idx`` row (if any) zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
@@ -157,8 +159,9 @@ class LayerNorm(Module):
     ``normalized_shape`` dimensions (Ba et al., 2016).
 
     Attributes:
-        weight: ``normalized_shape``, ones; bias: ``normalized_shape``, zeros (if
-        ``elementwise_affine``; ``bias=False`` drops the bias only).
+        weight: ``normalized_shape``, ones (if ``elementwise_affine``).
+        bias: ``normalized_shape``, zeros (if ``elementwise_affine``; ``bias=False`` drops the
+            bias only).
     """
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
@@ -181,6 +184,7 @@ class LayerNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Reset the affine weight to ones and the bias to zeros."""
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:

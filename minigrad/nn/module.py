@@ -46,6 +46,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Compute the module's output; subclasses define it, and ``module(x)`` calls it."""
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define "
                                   "forward(self, ...) in the subclass")
 
@@ -136,6 +137,7 @@ class Module:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as the child ``name`` (as ``setattr(self, name, module)`` does)."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         _check_name(name, "module")
@@ -161,10 +163,12 @@ class Module:
                                            remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """Iterate over this module and every module below it, each once, in registration order."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Iterate over ``(name, child)`` for the direct children, each once."""
         seen = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
@@ -172,6 +176,7 @@ class Module:
                 yield name, m
 
     def children(self) -> Iterator[Module]:
+        """Iterate over the direct children, each once."""
         for _, m in self.named_children():
             yield m
 
@@ -193,18 +198,22 @@ class Module:
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """The parameters (and sub-modules' unless ``recurse=False``), each once, in order."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """``(dotted name, buffer)`` pairs: non-parameter state, e.g. running statistics."""
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Iterate over the buffers (of sub-modules too unless ``recurse=False``)."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def get_submodule(self, target: str) -> Module:
+        """The sub-module at the dotted path ``target`` (``"encoder.rnn"``; ``""``: the module)."""
         m: Module = self
         for part in target.split(".") if target else []:
             child = m._modules.get(part)
@@ -307,9 +316,11 @@ class Module:
         return self
 
     def eval(self) -> Module:
+        """Switch to evaluation mode (``train(False)``: dropout off); returns the module."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter (False freezes them); returns the module."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -343,15 +354,19 @@ class Module:
         return self
 
     def cpu(self) -> Module:
+        """Move every parameter and buffer to the CPU (in place); returns the module."""
         return self.to("cpu")
 
     def cuda(self, device: int | str | None = None) -> Module:
+        """Move parameters and buffers to a CUDA device (default ``"cuda"``); returns the module."""
         return self.to(f"cuda:{device}" if isinstance(device, int) else (device or "cuda"))
 
     def float(self) -> Module:
+        """Cast floating-point parameters and buffers to float32; returns the module."""
         return self.to(dtypes.float32)
 
     def double(self) -> Module:
+        """Cast floating-point parameters and buffers to float64; returns the module."""
         return self.to(dtypes.float64)
 
     # ------------------------------------------------------------------ repr
@@ -449,6 +464,7 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x: Any) -> Any:
+        """Feed ``x`` through the modules in order; return the last one's output."""
         for m in self._modules.values():
             x = m(x)
         return x
@@ -474,10 +490,12 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Add each of ``modules`` at the end, in order; returns self."""
         for m in modules:
             self.append(m)
         return self
@@ -512,15 +530,18 @@ class ModuleList(Module):
         return iter(self._modules.values())
 
     def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Add each of ``modules`` at the end, in order; returns self."""
         for m in modules:
             self.append(m)
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before position ``index``."""
         mods = list(self._modules.values())
         mods.insert(index, module)
         self._modules.clear()
@@ -554,18 +575,23 @@ class ModuleDict(Module):
         return iter(self._modules)
 
     def keys(self) -> Iterable[str]:
+        """The names of the modules, in insertion order."""
         return self._modules.keys()
 
     def values(self) -> Iterable[Module]:
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def items(self) -> Iterable[tuple[str, Module]]:
+        """``(name, module)`` pairs, in insertion order."""
         return self._modules.items()
 
     def pop(self, key: str) -> Module:
+        """Remove the module ``key`` and return it."""
         return self._modules.pop(key)
 
     def update(self, modules: Mapping[str, Module] | Iterable) -> None:
+        """Add (or replace) modules from a mapping or an iterable of ``(name, module)`` pairs."""
         items = modules.items() if isinstance(modules, Mapping) else modules
         for key, m in items:
             self.add_module(key, m)
