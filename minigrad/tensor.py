@@ -194,6 +194,17 @@ class Tensor:
         arr = self.numpy()
         return arr if dtype is None else arr.astype(dtype)
 
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        """Zero-copy export (DLPack) to NumPy, CuPy or PyTorch: ``np.from_dlpack(t)``."""
+        if self.requires_grad:
+            raise RuntimeError("can't export a tensor that requires grad through DLPack; use "
+                               "tensor.detach()")
+        return self.data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> tuple:
+        """The DLPack (device type, index) of the data."""
+        return self.data.__dlpack_device__()
+
     def tolist(self) -> Any:
         """The values as (nested) Python lists of numbers."""
         return backend.to_host(self.data).tolist()
