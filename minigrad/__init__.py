@@ -47,8 +47,19 @@ from minigrad.tensor import Tensor, where
 __version__ = "0.1.0"
 
 
-from minigrad import data, nn, optim  # noqa: E402  (they build on everything above)
+from minigrad import data, interop, nn, optim  # noqa: E402  (they build on everything above)
+from minigrad.interop import from_dlpack, to_dlpack  # noqa: E402
 from minigrad.serialization import load, save  # noqa: E402
+from minigrad.utils import viz  # noqa: E402
+
+
+def __getattr__(name: str) -> object:
+    """``mg.testing`` is imported on first use: graders need it, training does not."""
+    if name == "testing":
+        import importlib
+
+        return importlib.import_module("minigrad.testing")
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
 
 
 def device(spec: str | Device) -> Device:
@@ -63,7 +74,8 @@ def is_tensor(obj: object) -> bool:
 
 __all__ = [
     "Device", "Tensor", "arange", "autograd", "backend", "bool", "cat", "cuda", "data",
-    "device", "load", "nn", "optim", "save",
+    "device", "from_dlpack", "interop", "load", "nn", "optim", "save", "testing", "to_dlpack",
+    "viz",
     "dtypes", "empty", "enable_grad", "eye", "float16", "float32", "float64", "from_numpy",
     "full", "full_like", "get_default_device", "get_default_dtype", "int32", "int64",
     "is_grad_enabled", "is_tensor", "manual_seed", "no_grad", "ones", "ones_like", "rand",

@@ -303,3 +303,14 @@ def test_user_function_returning_its_input() -> None:
     assert y is not x and y.grad_fn is not None and x.grad_fn is None
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_backward_from_outputs_that_lead_to_each_other() -> None:
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h1 = x * 2
+    h2 = h1 * 3  # a second output, reached from the first's graph too
+    (g,) = mg.autograd.grad([mg.stack([h1, h2]), h2], [x], [mg.ones(2, 3), mg.ones(3)])
+    np.testing.assert_allclose(g.numpy(), [14.0, 14.0, 14.0])
+    h2 = x * 2 * 3
+    mg.autograd.backward([h2 * 1, h2], [mg.ones(3), mg.ones(3)])
+    np.testing.assert_allclose(x.grad.numpy(), [12.0, 12.0, 12.0])

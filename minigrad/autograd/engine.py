@@ -127,6 +127,7 @@ def _run(roots: list[tuple[Tensor, Any]], retain_graph: bool, create_graph: bool
     # 1. count, on each node, the edges into it from the part of the graph we will visit
     stack = list(start)
     visited = list(start)
+    roots = set(start) if len(start) > 1 else ()  # one output may also lead to another
     try:
         while stack:
             node = stack.pop()
@@ -137,7 +138,7 @@ def _run(roots: list[tuple[Tensor, Any]], retain_graph: bool, create_graph: bool
                 if e is not None and e[1] >= 0:
                     parent = e[0]
                     parent._deps += 1
-                    if parent._deps == 1:  # first time we reach it
+                    if parent._deps == 1 and parent not in roots:  # first time we reach it
                         visited.append(parent)
                         stack.append(parent)
         ready = [n for n in start if not n._deps]
