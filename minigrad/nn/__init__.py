@@ -25,9 +25,20 @@ from minigrad.nn.layers import (
 from minigrad.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minigrad.nn.module import Module, ModuleDict, ModuleList, Sequential
 from minigrad.nn.parameter import Parameter
-from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from minigrad.nn.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    is_fused_default,
+    set_fused_default,
+    use_fused,
+)
 
 __all__ = [
+    "is_fused_default", "set_fused_default", "use_fused",
     "tbptt",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten", "GRU",
     "GRUCell", "Identity", "LSTM", "LSTMCell", "LayerNorm", "Linear", "LogSoftmax", "MSELoss",

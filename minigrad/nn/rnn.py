@@ -18,6 +18,15 @@ the same equations serve both, there is no second copy.
 Graph size per LSTM step in a layer (the speed of a graph engine is mostly its node count):
 1 take x_t's slice of the precomputed projection (one Split node shared by all steps), 1 Linear
 (h W_hh^T + b_hh), 1 add, 1 split into the 4 gates, 4 activations, 5 for c_t and h_t: 12.
+
+Fused path. The layers (:class:`RNN`, :class:`LSTM`, :class:`GRU`, not the cells) can instead
+run each layer and direction as ONE op for the whole sequence (:mod:`minigrad.ops.rnn_fused`):
+the same equations with a hand-written backpropagation through time, preallocated buffers
+and, on CuPy, one fused GPU kernel per step for the elementwise math. It is the default; choose
+per layer with ``fused=True|False`` or for every layer that does not say with
+:func:`set_fused_default` or ``with use_fused(False): ...``. Both paths give the same outputs
+and gradients (tests/test_fused.py checks every option against the graph cells). The fused
+path gives first derivatives only: for gradients of gradients use ``fused=False``.
 """
 
 from __future__ import annotations
@@ -30,9 +39,42 @@ from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn import functional as F
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
+from minigrad.ops import rnn_fused
 from minigrad.tensor import Tensor, where
 
 LSTMState = tuple[Tensor, Tensor]
+
+# ---------------------------------------------------------------------- fused or graph
+
+_fused_default = [True]  # a list, so use_fused can restore it without a global statement
+
+
+def set_fused_default(enabled: bool) -> None:
+    """Make RNN/LSTM/GRU layers built without ``fused=`` use the fused path (True, the
+    default) or the graph cells (False). Read at each forward call, so it applies to existing
+    layers too."""
+    _fused_default[0] = bool(enabled)
+
+
+def is_fused_default() -> bool:
+    """Whether layers built without ``fused=`` currently take the fused path."""
+    return _fused_default[0]
+
+
+class use_fused:
+    """``with use_fused(False): ...`` runs layers built without ``fused=`` on the graph cells
+    inside the block (or on the fused path with True), then restores the previous default."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = bool(enabled)
+
+    def __enter__(self) -> None:
+        self._prev = _fused_default[0]
+        _fused_default[0] = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _fused_default[0] = self._prev
+
 
 # ---------------------------------------------------------------------- the cell math
 
@@ -269,6 +311,11 @@ class RNNBase(Module):
     ``torch.nn.LSTM`` etc.): for each layer k, for each direction (forward, then ``_reverse``),
     ``weight_ih_l{k}`` (G*H, in_k), ``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}``,
     ``bias_hh_l{k}`` (G*H,), with in_0 = input_size and in_k = D*H above.
+
+    ``fused``: True runs each layer and direction as one op over the whole sequence
+    (:mod:`minigrad.ops.rnn_fused`, first derivatives only), False builds the graph of the
+    cells step by step, None (default) follows :func:`set_fused_default` (True unless changed).
+    Both compute the same values and gradients.
     """
 
     gates = 1  # G: gate blocks stacked in weight_ih / weight_hh
@@ -277,8 +324,8 @@ class RNNBase(Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, *, device: Any = None,
-                 dtype: Any = None) -> None:
+                 bidirectional: bool = False, *, device: Any = None, dtype: Any = None,
+                 fused: bool | None = None) -> None:
         super().__init__()
         _check_sizes(self._name, input_size, hidden_size)
         if not isinstance(num_layers, int) or num_layers < 1:
@@ -290,6 +337,7 @@ class RNNBase(Module):
         self.bias, self.batch_first = bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
         self.num_directions = 2 if bidirectional else 1
+        self.fused = fused
         gh = self.gates * hidden_size
         # names per (layer, direction), e.g. ("weight_ih_l1_reverse", ...); None for no bias
         self._weight_names: list[tuple[str, str, str | None, str | None]] = []
@@ -313,6 +361,12 @@ class RNNBase(Module):
     # -- what a subclass provides
     def _step(self, xw: Tensor, state: Any, w_hh: Tensor, b_hh: Tensor | None) -> Any:
         """One time step of the cell: the new state from the input part ``xw`` and the state."""
+        raise NotImplementedError
+
+    def _sequence(self, xw: Tensor, parts: tuple[Tensor, ...], w_hh: Tensor,
+                  b_hh: Tensor | None, mask: Tensor | None, full_steps: int,
+                  reverse: bool) -> tuple[Tensor, ...]:
+        """The fused op over a whole sequence: (h_t for all t (T, B, H), *final state parts)."""
         raise NotImplementedError
 
     # a state is h, or for LSTM the pair (h, c): the loop handles it as a tuple of "parts"
@@ -348,8 +402,8 @@ class RNNBase(Module):
         x, parts0, batched = self._check_input(input, hx)
         seq_len, batch = x.shape[0], x.shape[1]
         masks, full_steps = self._masks(lengths, seq_len, batch, x, batched)
-        # A fused path (one op per layer and direction, computing exactly these equations)
-        # belongs here, before the graph loop: `if self.fused: return self._forward_fused(...)`.
+        fused = _fused_default[0] if self.fused is None else self.fused
+        run = self._run_direction_fused if fused else self._run_direction
         zeros = creation.zeros(batch, self.hidden_size, dtype=x.dtype, device=x.device)
         finals: list[tuple[Tensor, ...]] = []
         layer_input = x
@@ -359,8 +413,7 @@ class RNNBase(Module):
                 k = layer * self.num_directions + direction
                 state = self._from_parts([zeros] * self.state_tensors if parts0 is None
                                          else [p[k] for p in parts0])
-                out, state = self._run_direction(layer_input, state, layer, direction, masks,
-                                                 full_steps)
+                out, state = run(layer_input, state, layer, direction, masks, full_steps)
                 outputs.append(out)
                 finals.append(self._state_parts(state))
             layer_input = outputs[0] if len(outputs) == 1 else creation.cat(outputs, -1)
@@ -398,6 +451,19 @@ class RNNBase(Module):
             state = new
             hs[t] = self._state_parts(state)[0]
         return creation.stack(hs, 0), state
+
+    def _run_direction_fused(self, x: Tensor, state: Any, layer: int, direction: int,
+                             masks: tuple[Tensor, list[Tensor]] | None,
+                             full_steps: int) -> tuple[Tensor, Any]:
+        """As :meth:`_run_direction`, with one fused op for the time loop."""
+        seq_len, batch = x.shape[0], x.shape[1]
+        names = self._weight_names[layer * self.num_directions + direction]
+        w_ih, w_hh, b_ih, b_hh = (None if n is None else self._parameters[n] for n in names)
+        xw = F.linear(x.reshape(seq_len * batch, x.shape[2]), w_ih, b_ih)  # all steps at once
+        out, *final = self._sequence(xw, self._state_parts(state), w_hh, b_hh,
+                                     None if masks is None else masks[0], full_steps,
+                                     bool(direction))
+        return out, self._from_parts(final)
 
     # -- checks
     def _check_input(self, input: Tensor, hx: Any) -> tuple[Tensor, Any, bool]:
@@ -464,7 +530,7 @@ class RNNBase(Module):
                              ("dropout", 0.0), ("bidirectional", False)):
             if getattr(self, key) != default:
                 s += f", {key}={getattr(self, key)}"
-        return s
+        return s if self.fused is None else s + f", fused={self.fused}"
 
 
 class RNN(RNNBase):
@@ -473,8 +539,8 @@ class RNN(RNNBase):
 
     Args as ``torch.nn.RNN``: input_size, hidden_size, num_layers=1, nonlinearity="tanh",
     bias=True, batch_first=False, dropout=0.0 (between layers, in training mode),
-    bidirectional=False. Call ``rnn(x, h0=None, lengths=None) -> (output, h_n)``; see
-    :meth:`RNNBase.forward`.
+    bidirectional=False; and ``fused`` (see :class:`RNNBase`). Call
+    ``rnn(x, h0=None, lengths=None) -> (output, h_n)``; see :meth:`RNNBase.forward`.
 
     Example::
 
@@ -488,15 +554,21 @@ class RNN(RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
                  dropout: float = 0.0, bidirectional: bool = False, *, device: Any = None,
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, fused: bool | None = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device=device, dtype=dtype)
+                         bidirectional, device=device, dtype=dtype, fused=fused)
 
     def _step(self, xw: Tensor, state: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
         return rnn_cell(xw, state, w_hh, b_hh, self.nonlinearity)
+
+    def _sequence(self, xw: Tensor, parts: tuple[Tensor, ...], w_hh: Tensor,
+                  b_hh: Tensor | None, mask: Tensor | None, full_steps: int,
+                  reverse: bool) -> tuple[Tensor, ...]:
+        return rnn_fused.rnn_sequence(xw, w_hh, b_hh, parts[0], mask, full_steps, reverse,
+                                      self.nonlinearity)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
@@ -507,8 +579,8 @@ class LSTM(RNNBase):
     """A long short-term memory layer; the cell equations are in :func:`lstm_cell`.
 
     Args as ``torch.nn.LSTM`` (input_size, hidden_size, num_layers=1, bias=True,
-    batch_first=False, dropout=0.0, bidirectional=False). Call
-    ``lstm(x, (h0, c0)=None, lengths=None) -> (output, (h_n, c_n))``; see
+    batch_first=False, dropout=0.0, bidirectional=False), and ``fused`` (see
+    :class:`RNNBase`). Call ``lstm(x, (h0, c0)=None, lengths=None) -> (output, (h_n, c_n))``; see
     :meth:`RNNBase.forward`. ``weight_ih_l{k}`` is (4H, in), gates (i, f, g, o).
 
     Example::
@@ -528,13 +600,20 @@ class LSTM(RNNBase):
               b_hh: Tensor | None) -> LSTMState:
         return lstm_cell(xw, state, w_hh, b_hh)
 
+    def _sequence(self, xw: Tensor, parts: tuple[Tensor, ...], w_hh: Tensor,
+                  b_hh: Tensor | None, mask: Tensor | None, full_steps: int,
+                  reverse: bool) -> tuple[Tensor, ...]:
+        return rnn_fused.lstm_sequence(xw, w_hh, b_hh, parts[0], parts[1], mask, full_steps,
+                                       reverse)
+
 
 class GRU(RNNBase):
     """A gated recurrent unit layer; the cell equations are in :func:`gru_cell`.
 
     Args as ``torch.nn.GRU`` (input_size, hidden_size, num_layers=1, bias=True,
     batch_first=False, dropout=0.0, bidirectional=False), plus ``reset_after`` (True:
-    PyTorch's form; False: Cho et al.'s, see :func:`gru_cell`). Call
+    PyTorch's form; False: Cho et al.'s, see :func:`gru_cell`) and ``fused`` (see
+    :class:`RNNBase`). Call
     ``gru(x, h0=None, lengths=None) -> (output, h_n)``; see :meth:`RNNBase.forward`.
 
     Example::
@@ -551,13 +630,19 @@ class GRU(RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, reset_after: bool = True, *, device: Any = None,
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, fused: bool | None = None) -> None:
         self.reset_after = reset_after
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device=device, dtype=dtype)
+                         bidirectional, device=device, dtype=dtype, fused=fused)
 
     def _step(self, xw: Tensor, state: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
         return gru_cell(xw, state, w_hh, b_hh, self.reset_after)
+
+    def _sequence(self, xw: Tensor, parts: tuple[Tensor, ...], w_hh: Tensor,
+                  b_hh: Tensor | None, mask: Tensor | None, full_steps: int,
+                  reverse: bool) -> tuple[Tensor, ...]:
+        return rnn_fused.gru_sequence(xw, w_hh, b_hh, parts[0], mask, full_steps, reverse,
+                                      self.reset_after)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
