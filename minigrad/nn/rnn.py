@@ -202,8 +202,10 @@ class RNNCell(RNNCellBase):
     """An Elman RNN cell: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu).
 
     Args:
-        input_size: features of x. hidden_size: features of h, H.
-        bias: learn b_ih and b_hh. nonlinearity: "tanh" or "relu".
+        input_size: features of x.
+        hidden_size: features of h, H.
+        bias: learn b_ih and b_hh.
+        nonlinearity: "tanh" or "relu".
 
     Call ``cell(x, h=None) -> h'`` with x (B, input_size) or (input_size,); h defaults to zeros.
 
@@ -321,6 +323,7 @@ class RNNBase(Module):
     gates = 1  # G: gate blocks stacked in weight_ih / weight_hh
     state_tensors = 1  # h; LSTM: (h, c)
     _name = "RNN"
+    _grad_recorder: Any = None  # set by nn.utils.record_hidden_grad_norms
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
@@ -403,6 +406,8 @@ class RNNBase(Module):
         seq_len, batch = x.shape[0], x.shape[1]
         masks, full_steps = self._masks(lengths, seq_len, batch, x, batched)
         fused = _fused_default[0] if self.fused is None else self.fused
+        if self._grad_recorder is not None:  # it watches every h_t: only the graph has them
+            fused = False
         run = self._run_direction_fused if fused else self._run_direction
         zeros = creation.zeros(batch, self.hidden_size, dtype=x.dtype, device=x.device)
         finals: list[tuple[Tensor, ...]] = []
@@ -450,6 +455,8 @@ class RNNBase(Module):
                                         zip(self._state_parts(new), self._state_parts(state))])
             state = new
             hs[t] = self._state_parts(state)[0]
+            if self._grad_recorder is not None:
+                self._grad_recorder.watch(layer, direction, t, hs[t])
         return creation.stack(hs, 0), state
 
     def _run_direction_fused(self, x: Tensor, state: Any, layer: int, direction: int,

@@ -81,4 +81,62 @@ def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False,
     return _ops.PadSequence.apply(batch_first, padding_value, *seqs)
 
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "pad_sequence"]
+class record_hidden_grad_norms:
+    """Record ||dL/dh_t|| for every time step t of a recurrent layer during backward.
+
+    The gradient with respect to h_t is the *total* one: what reaches h_t through the output at
+    step t and through every later step (the quantity that vanishes or explodes in BPTT). Its
+    norm is taken over the whole batch. One call, on any ``RNN``, ``LSTM`` or ``GRU`` layer::
+
+        with record_hidden_grad_norms(model.rnn) as rec:
+            output, _ = model.rnn(x)
+            loss_fn(output).backward()
+        rec.norms()            # NumPy array (T,): ||dL/dh_t|| of the last layer, forward
+        rec.norms(layer=0, direction=1)
+
+    While recording, the layer runs on the graph cells (the fused path has no tensor for each
+    h_t); values and gradients are the same.
+    """
+
+    def __init__(self, layer: Any) -> None:
+        from minigrad.nn.rnn import RNNBase
+
+        if not isinstance(layer, RNNBase):
+            raise TypeError(f"record_hidden_grad_norms expects an RNN, LSTM or GRU layer, got "
+                            f"{type(layer).__name__}")
+        self.layer = layer
+        self._norms: dict[tuple[int, int], dict[int, float]] = {}
+
+    def __enter__(self) -> record_hidden_grad_norms:
+        self._norms.clear()
+        self.layer._grad_recorder = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.layer._grad_recorder = None
+
+    def watch(self, layer: int, direction: int, t: int, h: Tensor) -> None:
+        """Called by the layer for each h_t it computes: note its gradient's norm in backward."""
+        if not h.requires_grad:
+            return
+        store = self._norms.setdefault((layer, direction), {})
+
+        def note(g: Tensor) -> None:
+            store[t] = float((g * g).sum().item()) ** 0.5
+
+        h.register_hook(note)
+
+    def norms(self, layer: int = -1, direction: int = 0) -> Any:
+        """||dL/dh_t|| for t = 0..T-1 (NaN where no gradient reached h_t) as a NumPy array."""
+        import numpy as np
+
+        layer = layer % self.layer.num_layers
+        store = self._norms.get((layer, direction))
+        if not store:
+            raise RuntimeError("no gradients recorded: run the layer's forward inside the "
+                               "`with` block and call backward before reading the norms")
+        steps = max(store) + 1
+        return np.array([store.get(t, float("nan")) for t in range(steps)])
+
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "pad_sequence", "record_hidden_grad_norms"]
