@@ -283,8 +283,9 @@ def _saved_as_tensors(node: Function) -> tuple:
             out.append(e[0])
         else:
             out.append(_make(value, e[0], e[1]))
-    if node.save_output:
-        out.append(_make(node.saved[-1], node, 0))
+    if node.save_output:  # the node's own outputs, in order
+        first = len(node.save_inputs)
+        out.extend(_make(v, node, i) for i, v in enumerate(node.saved[first:]))
     return tuple(out)
 
 

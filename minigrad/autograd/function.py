@@ -275,6 +275,14 @@ class Op(Function):
             ctx._plain = False
             nd = getattr(ctx, "non_differentiable_outputs", ())
             outs = tuple(_make(o, None if i in nd else ctx, i) for i, o in enumerate(y))
+            if cls.save_output:  # backward reads every output (or memory they are views of)
+                if cls.save_inputs:
+                    ctx.saved.extend(y)
+                    ctx._saved_versions.extend(o._version for o in outs)
+                else:
+                    ctx.saved = list(y)
+                    ctx._saved_versions = [o._version for o in outs]
+                    ctx._saved_at = CLOCK[0]
             if ctx.is_view:
                 for o in outs:
                     _share_version(o, args[0])

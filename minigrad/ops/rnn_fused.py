@@ -315,18 +315,6 @@ def _check_first_order(name: str, grads: tuple) -> None:
                            "fused=False (graph cells) for higher-order derivatives")
 
 
-def _protect(outs: tuple) -> tuple:
-    """Make in-place changes to the outputs an error at backward time.
-
-    The outputs are views of the buffers backward reads (no copies), so, like saved inputs,
-    their version counters are checked before backward runs.
-    """
-    node = outs[0]._node
-    if node is not None:
-        node._saved_versions = list(node._saved_versions) + [o._version for o in outs]
-    return outs
-
-
 # ---------------------------------------------------------------------- LSTM
 
 
@@ -341,6 +329,7 @@ class FusedLSTM(Op):
     """
 
     save_inputs = (1,)  # W_hh; xw, h_0, c_0 are copied into the saved buffers
+    save_output = True  # the outputs are views of saved buffers: changing them is an error
 
     @staticmethod
     def forward(ctx: Any, xw: Any, w_hh: Any, b_hh: Any, h0: Any, c0: Any, mask: Any,
@@ -404,6 +393,7 @@ class FusedGRU(Op):
     ``reset_after``; outputs h_t for all t (T, B, H) and h_T."""
 
     save_inputs = (1,)
+    save_output = True
 
     @staticmethod
     def forward(ctx: Any, xw: Any, w_hh: Any, b_hh: Any, h0: Any, mask: Any, full_steps: int,
@@ -529,6 +519,7 @@ class FusedRNN(Op):
     ``nonlinearity``; outputs h_t for all t (T, B, H) and h_T."""
 
     save_inputs = (1,)
+    save_output = True
 
     @staticmethod
     def forward(ctx: Any, xw: Any, w_hh: Any, b_hh: Any, h0: Any, mask: Any, full_steps: int,
@@ -581,19 +572,18 @@ def lstm_sequence(xw: Tensor, w_hh: Tensor, b_hh: Tensor | None, h0: Tensor, c0:
                   mask: Tensor | None = None, full_steps: int = 0,
                   reverse: bool = False) -> tuple[Tensor, Tensor, Tensor]:
     """Run :class:`FusedLSTM`: returns (h_t for all t (T, B, H), h_T, c_T)."""
-    return _protect(FusedLSTM.apply(xw, w_hh, b_hh, h0, c0, mask, full_steps, reverse))
+    return FusedLSTM.apply(xw, w_hh, b_hh, h0, c0, mask, full_steps, reverse)
 
 
 def gru_sequence(xw: Tensor, w_hh: Tensor, b_hh: Tensor | None, h0: Tensor,
                  mask: Tensor | None = None, full_steps: int = 0, reverse: bool = False,
                  reset_after: bool = True) -> tuple[Tensor, Tensor]:
     """Run :class:`FusedGRU`: returns (h_t for all t (T, B, H), h_T)."""
-    return _protect(FusedGRU.apply(xw, w_hh, b_hh, h0, mask, full_steps, reverse, reset_after))
+    return FusedGRU.apply(xw, w_hh, b_hh, h0, mask, full_steps, reverse, reset_after)
 
 
 def rnn_sequence(xw: Tensor, w_hh: Tensor, b_hh: Tensor | None, h0: Tensor,
                  mask: Tensor | None = None, full_steps: int = 0, reverse: bool = False,
                  nonlinearity: str = "tanh") -> tuple[Tensor, Tensor]:
     """Run :class:`FusedRNN`: returns (h_t for all t (T, B, H), h_T)."""
-    return _protect(FusedRNN.apply(xw, w_hh, b_hh, h0, mask, full_steps, reverse,
-                                   nonlinearity))
+    return FusedRNN.apply(xw, w_hh, b_hh, h0, mask, full_steps, reverse, nonlinearity)
