@@ -345,6 +345,8 @@ class Tensor:
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:
         """``self + other``, broadcasting; dL/da = g, dL/db = g summed to each shape."""
+        if other.__class__ is Tensor and other.data.dtype is self.data.dtype:
+            return _ew.Add.apply(self, other)  # the common case: no type promotion to do
         return _binary(_ew.Add, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
@@ -352,6 +354,8 @@ class Tensor:
 
     def __sub__(self, other: Any) -> Tensor:
         """``self - other``, broadcasting."""
+        if other.__class__ is Tensor and other.data.dtype is self.data.dtype:
+            return _ew.Sub.apply(self, other)
         return _binary(_ew.Sub, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
@@ -359,6 +363,8 @@ class Tensor:
 
     def __mul__(self, other: Any) -> Tensor:
         """``self * other``, broadcasting; dL/da = g * b, dL/db = g * a."""
+        if other.__class__ is Tensor and other.data.dtype is self.data.dtype:
+            return _ew.Mul.apply(self, other)
         return _binary(_ew.Mul, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
@@ -383,6 +389,8 @@ class Tensor:
 
     def __matmul__(self, other: Any) -> Tensor:
         """``self @ other``: matrix product, batched and broadcasting as ``np.matmul``."""
+        if other.__class__ is Tensor and other.data.dtype is self.data.dtype:
+            return _linalg.MatMul.apply(self, other)
         return _binary(_linalg.MatMul, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
