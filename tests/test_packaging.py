@@ -143,7 +143,8 @@ def test_wheel_installs_and_works_in_a_fresh_venv(wheel: Path, tmp_path: Path) -
 
 
 def test_version_matches_pyproject() -> None:
-    import tomllib
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from "
+                                  "Python 3.11")
 
     with open(ROOT / "pyproject.toml", "rb") as f:
         project = tomllib.load(f)["project"]
