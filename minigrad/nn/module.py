@@ -299,9 +299,9 @@ class Module:
             for key, value in values.items():
                 target = own[key]
                 src = value.data if isinstance(value, Tensor) else value
-                # one explicit conversion to the parameter's device and dtype, then a copy
-                arr = backend.to_device(src if backend.is_array(src) else _host_array(src),
-                                        target.device, target.dtype)
+                # one explicit conversion to the parameter's device and dtype (NumPy arrays,
+                # lists or a CPU torch tensor via __array__), then a copy
+                arr = backend.to_device(src, target.device, target.dtype)
                 target.data[...] = arr
                 bump_version(target)
         return IncompatibleKeys(missing, unexpected)
@@ -409,12 +409,6 @@ def _check_name(name: str, kind: str) -> None:
         raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
     if not name or "." in name:
         raise KeyError(f"{kind} name can't be empty or contain '.', got {name!r}")
-
-
-def _host_array(value: Any) -> Any:
-    import numpy as np
-
-    return np.asarray(value)  # NumPy arrays, lists, or a CPU torch tensor (via __array__)
 
 
 def _parse_to(args: tuple, kwargs: dict) -> tuple:
