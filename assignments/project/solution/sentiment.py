@@ -24,8 +24,9 @@ Pairs = list[tuple[str, int]]  # (snippet, label): 1 = fresh (positive), 0 = rot
 class SentimentModel(nn.Module):
     """Your network: ids (B, T) and their lengths (B,) -> two class scores (B, 2).
 
-    The one given here starts you off; change anything (the layers, an RNN instead, ...) as
-    long as ``forward`` keeps this signature.
+    Create the layers in ``__init__`` and compute the scores in ``forward``: any minigrad
+    layers (an embedding, a GRU or LSTM as in tutorial 5, ...). ``class_scores`` and the
+    grader rely only on this signature. Id 0 is ``<pad>``: a padded position is not a word.
     """
 
     def __init__(self, vocab: Vocab) -> None:
@@ -40,6 +41,7 @@ class SentimentModel(nn.Module):
         ### END SOLUTION
 
     def forward(self, ids: mg.Tensor, lengths: np.ndarray) -> mg.Tensor:
+        """ids: (B, T) int tensor, padded with 0; lengths: (B,) array of real lengths."""
         ### BEGIN SOLUTION
         n = mg.tensor(np.asarray(lengths, dtype=np.float32)[:, None])
         return self.out(self.drop(self.embed(ids).sum(1) / n))  # the <pad> rows add 0
