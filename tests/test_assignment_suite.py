@@ -47,7 +47,7 @@ def grade(checks: ModuleType, path: Path) -> GradeReport:
     return checks.GRADER.run(load_submission(path, module=checks.SUBMISSION))
 
 
-def template_from(solution: str) -> str:
+def _template_from(solution: str) -> str:
     """The template rule: each ### BEGIN/END SOLUTION region, markers included, becomes
     `# YOUR CODE HERE` and `raise NotImplementedError()` at the marker's indentation."""
     out, inside = [], False
@@ -106,7 +106,7 @@ def test_template_is_the_solution_with_the_student_parts_cut_out(name: str) -> N
     solution = checks.SOLUTION.read_text()
     template = (checks.SOLUTION.parent.parent / "template" / checks.SUBMISSION).read_text()
     assert solution.count("### BEGIN SOLUTION") >= 2
-    assert template == template_from(solution), (
+    assert template == _template_from(solution), (
         f"assignments/{name}/template/{checks.SUBMISSION} is out of date: write it again from "
         "the solution")
 
