@@ -13,7 +13,9 @@ other common summaries:
    data in quick mode) and compare their validation accuracy. Which would you expect to
    train fastest? (A summary that every step feeds directly, max or mean, sends gradient
    straight to every step; the last states must carry everything through the recurrence.
-   Measured in full mode: see the numbers this script prints, and tutorials/solutions/README.md.)
+   Measured in full mode, 4 epochs: max 73.7%, mean 73.7%, last states 72.9% on validation:
+   close, with the last states a little behind. The tutorial's 10 epochs and larger model
+   reach 79%.)
 3. Check the padding-invariance of the trained models on real snippets of different lengths.
 """
 
