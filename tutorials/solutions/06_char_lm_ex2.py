@@ -31,7 +31,7 @@ banner("06 char LM, exercise 2: temperature")
 corpus = load_shakespeare()
 train_text = corpus.train[:300_000] if QUICK else corpus.train
 val_text = corpus.validation[:20_000] if QUICK else corpus.validation
-vocab = Vocab([corpus.train])
+vocab = Vocab([train_text])  # its characters are the tokens
 V = len(vocab)
 tr, va = np.array(vocab.encode(train_text)), np.array(vocab.encode(val_text))
 pairs = np.ones((V, V))
