@@ -10,7 +10,9 @@ every gradient element into [-c, c] on its own.
    gradient g by one number, so its direction is kept, cos(g, clipped) = 1; clipping by
    value shrinks the large elements only, so the direction changes towards the small ones.)
 3. Train the exploding RNN with each (SGD with momentum, as in the tutorial) and compare
-   the final test MSE.
+   the final test MSE. (Full mode, 600 steps, in our run: clipping by norm to 1 solves the
+   task, 0.0082; clipping every element to 0.1 ends at 0.212, worse than no clipping, 0.196:
+   the turned steps do not follow the loss downhill.)
 """
 
 import sys

@@ -57,5 +57,5 @@ for device in devices:
 t, t0, r = fits["cpu"]
 # the prediction: a million times the work is nowhere near a million times the time
 assert t[-1] / t[0] < 1e5, "t(1) should be dominated by the fixed overhead"
-assert t[1] < 3 * t[0], "100 elements should cost about as much as 1: both are overhead"
+assert t[1] < 5 * t[0], "100 elements should cost about as much as 1: both are overhead"
 print("Prediction confirmed: small ops cost their overhead, whatever their size.")
