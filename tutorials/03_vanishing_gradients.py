@@ -344,3 +344,10 @@ print(f"RESULT: adding-problem test MSE (baseline {BASELINE_MSE:.3f}) {summary};
 #    predict, roughly, how ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ changes over 30 steps (hint: along the
 #    memory, each step back multiplies by f_t). Measure it.
 #    Solution: tutorials/solutions/03_vanishing_gradients_ex2.py
+# 3. **The GRU's backward by hand.** Derive the backward pass of one `GRUCell` step (PyTorch's
+#    equations, gates r, z, n): the gradients of the three gates, of the weights and biases,
+#    of x_t and of h_{t-1}. Which term of ∂L/∂h_{t-1} is the "direct path" of section 1?
+#    Write the step as an `mg.autograd.Function` with your backward, check it with
+#    `gradcheck` and against `nn.GRUCell`, then predict ∂h_t/∂h_{t-1} when the update gate is
+#    saturated open and check that too.
+#    Solution: tutorials/solutions/03_vanishing_gradients_ex3.py
