@@ -306,3 +306,9 @@ print(f"RESULT: autograd vs hand BPTT max gradient difference {worst:.1e}; after
 #    moves away from T. Check both with `mg.autograd.grad`, for the default W_hh and for
 #    W_hh × 4.
 #    Solution: tutorials/solutions/02_rnn_by_hand_ex2.py
+# 3. **Truncated BPTT by hand.** Tutorial 6 cuts long sequences into windows of k steps and
+#    stops the gradient at each window's start. Which line of `loss_and_grads_by_hand` must
+#    change? Make the change, check it against autograd on the unrolled RNN with
+#    `h = h.detach()` every k steps, and predict how the truncated gradient's direction
+#    compares with the full one for k = 2, 4, 8, 16, 32 before measuring it.
+#    Solution: tutorials/solutions/02_rnn_by_hand_ex3.py
