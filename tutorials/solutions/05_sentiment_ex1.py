@@ -72,6 +72,17 @@ with mg.no_grad():
         print(f"{'with' if use_lengths else 'without'} lengths=: scores alone {alone.round(4)}, "
               f"padded {padded.round(4)}, max difference {diffs[use_lengths]:.1e}")
 
+# which direction is hurt? Without lengths=, compare the GRU outputs at the real steps only
+n, dim = len(short), model.rnn.hidden_size
+with mg.no_grad():
+    o_alone = model.rnn(model.embed(mg.tensor(alone_ids)))[0].numpy()[0]
+    o_padded = model.rnn(model.embed(mg.tensor(batch_ids)))[0].numpy()[0, :n]
+hurt = {d: float(np.abs(o_alone[:, sl] - o_padded[:, sl]).max())
+        for d, sl in [("forward", slice(0, dim)), ("backward", slice(dim, 2 * dim))]}
+print(f"without lengths=, outputs at the {n} real steps change by: forward direction "
+      f"{hurt['forward']:.1e}, backward direction {hurt['backward']:.1e} (it read the pads first)")
+
+assert hurt["forward"] < 1e-6 and hurt["backward"] > 1e-3
 assert diffs[True] < 1e-5, "with lengths= the padding must not change the scores"
 assert diffs[False] > 1e-3, "without lengths= the padding was expected to change the scores"
 print("Prediction confirmed: with lengths= a snippet's scores do not depend on its batch.")
