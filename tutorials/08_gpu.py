@@ -156,7 +156,7 @@ else:
 #
 # Try each one before you look at its worked solution: a script in `tutorials/solutions/`
 # that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
-# Both run without a GPU too, on minigrad's fake CUDA device (`MINIGRAD_FAKE_CUDA=1`).
+# Both run without a GPU too (the first on minigrad's fake CUDA device, `MINIGRAD_FAKE_CUDA=1`).
 #
 # 1. **What follows the model to the device?** List every line of the model and of the
 #    training step that must name the device once `model.to(device)` has moved the
