@@ -261,3 +261,25 @@ if drawn.suffix == ".png":
 
 # %%
 print("RESULT: gradcheck passed for Softplus, and caught the wrong backward of BadSoftplus")
+
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you look at its worked solution: a script in `tutorials/solutions/`
+# that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
+#
+# 1. **Predict a broadcast gradient.** With A of shape (4, 3), Z = A * c and an upstream
+#    gradient G = ∂L/∂Z, write down the shape and the formula of ∂L/∂c, in terms of A and G,
+#    for c of shape (3,), (4, 1) and () (a scalar). Then check your three formulas with
+#    `backward`.
+#    Solution: tutorials/solutions/01_autograd_ex1.py
+# 2. **Derive and implement `LogSumExp`.** Softplus is log(e^0 + e^u). Generalise it to
+#    y = log Σ_j e^{u_j} over the last axis of a (B, K) tensor: derive ∂y/∂u_j, write the
+#    `Function` (with a forward that cannot overflow for u = 1000), check it with
+#    `gradcheck`, and check that logsumexp([0, u]) equals softplus(u).
+#    Solution: tutorials/solutions/01_autograd_ex2.py
+# 3. **How small should ε be?** Predict how the error of the central difference
+#    (f(u + ε) - f(u - ε)) / 2ε changes as ε goes from 1e-1 down to 1e-13, in float64 and in
+#    float32 (two sources of error compete; which wins at each end?). Measure it on softplus,
+#    whose exact derivative you know, and explain why `gradcheck` refuses float32 inputs.
+#    Solution: tutorials/solutions/01_autograd_ex3.py

@@ -288,3 +288,27 @@ savefig(fig, "02_bptt.png")
 print(f"RESULT: autograd vs hand BPTT max gradient difference {worst:.1e}; after {steps} steps "
       f"train MSE {hist_auto[-1]:.4f} both ways; test RMSE {rmse_rnn:.1f} vs last-value "
       f"{rmse_naive:.1f}")
+
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you look at its worked solution: a script in `tutorials/solutions/`
+# that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
+#
+# 1. **BPTT for a sequence-to-one loss.** Score only the last step,
+#    L = (1/B) Σ_b (\hat y_{T,b} - y_{T,b})², as a classifier or a one-shot forecaster would.
+#    Which terms of the backward recursion above disappear? Write `loss_and_grads_by_hand`
+#    for this loss and check every gradient against autograd to 1e-12 in float64.
+#    Solution: tutorials/solutions/02_rnn_by_hand_ex1.py
+# 2. **A linear RNN, and the gradient through time.** Drop the tanh (h_t = x_t W_ih^T + b +
+#    h_{t-1} W_hh^T) and take L = Σ_b h_{T,b} v for a fixed vector v. Derive ∂L/∂h_t in
+#    closed form, then predict, from the eigenvalues of W_hh, how ‖∂L/∂h_t‖ changes as t
+#    moves away from T. Check both with `mg.autograd.grad`, for the default W_hh and for
+#    W_hh × 4.
+#    Solution: tutorials/solutions/02_rnn_by_hand_ex2.py
+# 3. **Truncated BPTT by hand.** Tutorial 6 cuts long sequences into windows of k steps and
+#    stops the gradient at each window's start. Which line of `loss_and_grads_by_hand` must
+#    change? Make the change, check it against autograd on the unrolled RNN with
+#    `h = h.detach()` every k steps, and predict how the truncated gradient's direction
+#    compares with the full one for k = 2, 4, 8, 16, 32 before measuring it.
+#    Solution: tutorials/solutions/02_rnn_by_hand_ex3.py

@@ -326,3 +326,28 @@ summary = ", ".join(f"{k} T={T}: {results[k, T][-1][1]:.4f}" for T in LENGTHS
 print(f"RESULT: adding-problem test MSE (baseline {BASELINE_MSE:.3f}) {summary}; "
       f"exploding RNN final MSE without/with clipping {runs['no clipping'][1][-1]:.4g}/"
       f"{runs['clip_grad_norm_(c = 1)'][1][-1]:.4g}")
+
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you look at its worked solution: a script in `tutorials/solutions/`
+# that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
+#
+# 1. **Clipping by value.** Implement gradient clipping by value (clamp every gradient
+#    element into [-c, c]) and check it against `nn.utils.clip_grad_value_`. Before
+#    measuring, predict what each kind of clipping does to the *direction* of the gradient
+#    of section 4's exploding RNN; then measure the cosine between the gradient and its
+#    clipped version, and train the exploding RNN with each.
+#    Solution: tutorials/solutions/03_vanishing_gradients_ex1.py
+# 2. **Open the forget gates.** Section 1's untrained LSTM loses its gradient like the plain
+#    RNN. Set the forget-gate bias b_if to 3 instead of the default initialisation and
+#    predict, roughly, how ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ changes over 30 steps (hint: along the
+#    memory, each step back multiplies by f_t). Measure it.
+#    Solution: tutorials/solutions/03_vanishing_gradients_ex2.py
+# 3. **The GRU's backward by hand.** Derive the backward pass of one `GRUCell` step (PyTorch's
+#    equations, gates r, z, n): the gradients of the three gates, of the weights and biases,
+#    of x_t and of h_{t-1}. Which term of ∂L/∂h_{t-1} is the "direct path" of section 1?
+#    Write the step as an `mg.autograd.Function` with your backward, check it with
+#    `gradcheck` and against `nn.GRUCell`, then predict ∂h_t/∂h_{t-1} when the update gate is
+#    saturated open and check that too.
+#    Solution: tutorials/solutions/03_vanishing_gradients_ex3.py

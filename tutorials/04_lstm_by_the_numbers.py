@@ -205,3 +205,26 @@ savefig(fig, "04_lstm_step.png")
 # %%
 print(f"RESULT: hand-computed h_t = {h_t[0]:.4f}, c_t = {c_t[0]:.4f} match LSTMCell to 1e-6; "
       f"dh_t/dc_(t-1) = {dh_dc_prev[0]:.4f} matches autograd")
+
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you look at its worked solution: a script in `tutorials/solutions/`
+# that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
+#
+# 1. **Every gate's gradient.** The tutorial derived one gradient. Given δh_t = ∂L/∂h_t,
+#    derive the gradients of the four gate pre-activations a_i, a_f, a_g, a_o, and from them
+#    ∂L/∂W_ih, ∂L/∂W_hh, the biases, ∂L/∂x_t, ∂L/∂h_{t-1} and ∂L/∂c_{t-1}. Implement them in
+#    NumPy and check them against `LSTMCell` and autograd in float64: on the worked example
+#    (you should find 0.2890 again) and on a random batch.
+#    Solution: tutorials/solutions/04_lstm_by_the_numbers_ex1.py
+# 2. **A peephole LSTM.** Gers, Schraudolph & Schmidhuber (2002) let the gates see the
+#    memory: add p_i ⊙ c_{t-1} to a_i, p_f ⊙ c_{t-1} to a_f and p_o ⊙ c_t to a_o (p_i, p_f,
+#    p_o are learned vectors). Write the cell as an `nn.Module`, check that with p = 0 it
+#    computes exactly what `LSTMCell` computes, and check its gradients with `gradcheck`.
+#    Solution: tutorials/solutions/04_lstm_by_the_numbers_ex2.py
+# 3. **Saturated gates.** In the worked example, set the forget-gate bias to -20 and
+#    predict c_t and ∂c_t/∂c_{t-1}. Then set it to +20 with the input-gate bias at -20 and
+#    predict again. Check both with `LSTMCell`. What does the second setting mean for a
+#    gradient travelling back 100 steps?
+#    Solution: tutorials/solutions/04_lstm_by_the_numbers_ex3.py

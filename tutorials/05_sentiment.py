@@ -369,3 +369,25 @@ else:
 print(f"RESULT: test accuracy {test_acc:.1%} ({CONFIG['cell'].upper()}"
       f"{', bidirectional' if CONFIG['bidirectional'] else ''}), bag-of-words logistic "
       f"regression {bow_test:.1%}, majority {majority:.1%}; RNN training {t_rnn.seconds:.0f} s")
+
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you look at its worked solution: a script in `tutorials/solutions/`
+# that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
+#
+# 1. **What `lengths=` buys.** Classify a short snippet alone, then in a batch beside the
+#    longest snippet of the validation split (so that it gets padded). Predict whether its
+#    scores change, for the model as written and for the model with `lengths=` and the
+#    padding mask removed. Which direction of the bidirectional GRU is hurt most, and why?
+#    Solution: tutorials/solutions/05_sentiment_ex1.py
+# 2. **Max, mean or last.** Replace the max over time by the mean over the real steps, and
+#    by the final states of both directions (`h_n`). Implement both so that padding cannot
+#    change them, train the three classifiers the same way, and compare their validation
+#    accuracy. Which do you expect to learn fastest?
+#    Solution: tutorials/solutions/05_sentiment_ex2.py
+# 3. **The baseline's gradient by hand.** Derive ∂L/∂θ and ∂L/∂b for the bag-of-words
+#    logistic regression (mean cross-entropy over a batch). Which rows of θ receive a
+#    gradient? Implement it in NumPy, check it against autograd in float64 on a real batch,
+#    and take five gradient steps both ways.
+#    Solution: tutorials/solutions/05_sentiment_ex3.py

@@ -244,3 +244,25 @@ _ = detach_state(state)  # (the final training state: reuse it to continue train
 print(f"RESULT: validation {bpc_val:.3f} bits per character (unigram baseline "
       f"{bpc_unigram:.3f}); trained on {len(losses) * B * WINDOW:,} characters in "
       f"{t_train.seconds:.0f} s")
+
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you look at its worked solution: a script in `tutorials/solutions/`
+# that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
+#
+# 1. **Bits, nats and perplexity.** Papers report language models in bits per character,
+#    in nats, or as a perplexity, per character or per word. Write down the conversions.
+#    Build a character *bigram* model from smoothed counts of the training text, and report
+#    its validation cost in all four units, next to the unigram and the uniform models;
+#    compute the nats a second time with `F.cross_entropy`.
+#    Solution: tutorials/solutions/06_char_lm_ex1.py
+# 2. **Temperature, predicted.** Predict the entropy of softmax(z / τ) as τ → 0, at τ = 1 and
+#    as τ → ∞, and which τ gives the lowest validation bpc if the model is *scored* with
+#    softmax(z / τ). Measure both for the bigram model of exercise 1 (or your LSTM).
+#    Solution: tutorials/solutions/06_char_lm_ex2.py
+# 3. **Where truncation cuts.** Run an LSTM over two consecutive 64-character windows and
+#    take the loss of the last character only. Predict the gradient with respect to the
+#    embedded inputs of the first window with the state detached between the windows, as
+#    `tbptt` does, and without. Measure both.
+#    Solution: tutorials/solutions/06_char_lm_ex3.py

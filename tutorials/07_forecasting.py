@@ -221,3 +221,24 @@ savefig(fig, "07_forecast.png")
 # %%
 print(f"RESULT: test RMSE (1-12 months ahead) GRU {rmse_gru:.1f}, naive {rmse_naive:.1f}, "
       f"seasonal naive {rmse_seasonal:.1f}; training {t_train.seconds:.0f} s")
+
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you look at its worked solution: a script in `tutorials/solutions/`
+# that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
+#
+# 1. **Error against horizon.** Add a third baseline, the training mean. Before computing
+#    anything, sketch the test RMSE of the naive forecast and of the mean for k = 1..12
+#    months ahead, and say which is better a year ahead. Then compute both curves.
+#    Solution: tutorials/solutions/07_forecasting_ex1.py
+# 2. **A linear autoregressive forecaster.** Fit a *linear* map from the same 120-month
+#    window to the next 12 months by least squares (`np.linalg.lstsq`), check with autograd
+#    that the gradient of the training MSE vanishes at your solution, and compare its test
+#    RMSE per horizon with the naive forecast and with the GRU. What does the comparison say
+#    about what the GRU has learned?
+#    Solution: tutorials/solutions/07_forecasting_ex2.py
+# 3. **The period from the data.** Instead of the textbook 132 months, estimate the solar
+#    cycle's period from the autocorrelation of the training months, use it in the
+#    seasonal-naive forecast, and predict first whether it will help much.
+#    Solution: tutorials/solutions/07_forecasting_ex3.py

@@ -150,3 +150,22 @@ if HAS_GPU:
     print(f"RESULT: H={h}, B={b}: CPU {cpu:.3f} s/step, GPU {gpu:.3f} s/step ({cpu / gpu:.1f}x)")
 else:
     print(f"RESULT: no GPU here; CPU {timings[h, b, 'cpu']:.3f} s/step at H={h}, B={b}")
+
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you look at its worked solution: a script in `tutorials/solutions/`
+# that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
+# Both run without a GPU too (the first on minigrad's fake CUDA device, `MINIGRAD_FAKE_CUDA=1`).
+#
+# 1. **What follows the model to the device?** List every line of the model and of the
+#    training step that must name the device once `model.to(device)` has moved the
+#    parameters, and predict what happens if the padding mask in `forward` forgets it. Then
+#    check that one training step from the same weights gives the same loss, gradients and
+#    updated weights on `cpu` and `cuda`.
+#    Solution: tutorials/solutions/08_gpu_ex1.py
+# 2. **The fixed cost of an op.** Predict how much longer an elementwise add of 1,000,000
+#    elements takes than an add of 1 element. Measure it on each device you have, fit
+#    t(n) ≈ t_0 + n / r, and find the size at which half the time is overhead: what does it
+#    say about the small model of this tutorial?
+#    Solution: tutorials/solutions/08_gpu_ex2.py
