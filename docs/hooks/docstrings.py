@@ -47,7 +47,6 @@ PENDING: frozenset[str] = frozenset({
     "minigrad.testing.gradients.GradientReport.summary",
     "minigrad.testing.grading.GradeReport.max_score",
     "minigrad.testing.grading.GradeReport.score",
-    "minigrad.testing.grading.GradeReport.write_json",
     "minigrad.testing.grading.Grader.max_score",
     "minigrad.testing.reference.ReferenceReport.failures",
     "minigrad.testing.reference.ReferenceReport.passed",
