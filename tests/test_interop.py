@@ -25,7 +25,7 @@ WEIGHTS = FIXTURES / "interop_lstm_linear.safetensors"
 EXPECTED = FIXTURES / "interop_lstm_linear.npz"
 HAS_SAFETENSORS = importlib.util.find_spec("safetensors") is not None
 needs_safetensors = pytest.mark.skipif(not HAS_SAFETENSORS, reason="safetensors is not "
-                                       "installed (pip install 'minigrad[safetensors]')")
+                                       "installed (pip install 'minigrad-rnn[safetensors]')")
 
 
 def fake_cuda(device: str) -> bool:
