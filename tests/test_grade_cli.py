@@ -181,3 +181,31 @@ def test_command_line_from_any_folder(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Total: 6 / 6" in proc.stdout and "RuntimeWarning" not in proc.stderr
     assert json.loads((tmp_path / "out.json").read_text())["score"] == 6
+
+
+def test_registration_refuses_the_instructors_mistakes() -> None:
+    from minigrad.testing.grading import Grader
+
+    grader = Grader("demo")
+    with pytest.raises(TypeError, match=r"graded test 'two args' \(.*line \d+\): a graded test "
+                                        r"takes exactly one argument"):
+        @grader.test("two args", points=1)
+        def two(sub, device):  # noqa: ANN001
+            pass
+    for points in (0, -1, True, float("nan"), "3"):
+        with pytest.raises(ValueError, match="points must be a positive number"):
+            grader.test("x", points=points)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Grader\(timeout\) must be a positive number"):
+        Grader("demo", timeout=0)
+    assert grader.problems() == ["grader 'demo' has no tests: register some with @GRADER.test"]
+
+
+def test_expected_values_loaded_at_import_are_refused(
+        assignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    checks = assignment / "grader" / "checks.py"
+    checks.write_text(checks.read_text() + "\nfrom minigrad.testing import load_reference\n"
+                      "EXPECTED = load_reference(REFERENCES / 'double.npz')\n")
+    code, text, data = run(["--checks", str(checks), "--self-check",
+                            "--json", str(tmp_path / "r.json")], capsys)
+    assert code == 2 and "holds the expected values of a reference file at import (EXPECTED)" in (
+        data["extra_data"]["grader_problems"][0])
