@@ -169,3 +169,24 @@ def test_expected_values_are_not_in_memory_while_the_submission_runs(tmp_path: P
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("sub", None)
+
+
+def test_grading_from_a_script_does_not_rerun_it(tmp_path: Path) -> None:
+    """The test processes must not re-run the caller's main script (multiprocessing's habit),
+    whether it is a file without a ``__main__`` guard or ``python -c``."""
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    script = ("from minigrad.testing.grade import grade, load_checks\n"
+              f"c = load_checks({str(root / 'assignments/tiny/grader/checks.py')!r})\n"
+              "r = grade(c, c.solution)\n"
+              "print('graded', r.score, r.max_score)\n")
+    (tmp_path / "grade_all.py").write_text(script)
+    env = dict(os.environ, PYTHONPATH=str(root))
+    for cmd in ([sys.executable, "grade_all.py"], [sys.executable, "-c", script]):
+        proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.splitlines() == ["graded 5.0 5.0"], proc.stdout + proc.stderr
+        assert "Traceback" not in proc.stderr, proc.stderr

@@ -26,6 +26,7 @@ reference files included) are readable by a submission that goes looking for the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import multiprocessing.connection as mpc
@@ -33,8 +34,9 @@ import os
 import signal
 import sys
 import time
+import types
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from minigrad.testing.grading import (
     InstructorError,
@@ -90,7 +92,8 @@ def run_in_child(checks: str, submission: str, module: str, index: int, *,
                        args=(result_w, out_w, checks, submission, module, index, device,
                              None if device != "cpu" else memory_mb))
     start = time.monotonic()
-    proc.start()
+    with _main_module_hidden():
+        proc.start()
     result_w.close()  # the child holds the only write ends now: EOF when it dies
     out_w.close()
     printed = bytearray()
@@ -140,6 +143,24 @@ def run_in_child(checks: str, submission: str, module: str, index: int, *,
         shown = text if len(text) <= SHOWN_OUTPUT else text[:SHOWN_OUTPUT] + "\n... (cut)"
         message = (message + "\n" if message else "") + "your code printed:\n" + shown
     return Verdict(fraction, _truncate(message), instructor, seconds)
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start a process without asking it to re-run the caller's ``__main__``.
+
+    multiprocessing makes a child re-import the parent's main script (as ``__mp_main__``), so
+    that functions defined there can be unpickled. The test process needs nothing from it, and
+    re-running it would re-run the caller's grading script (or fail outright for ``python -``
+    or ``python -c``): for the instant the process starts, ``__main__`` is a blank module.
+    """
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
 
 
 def _read_some(conn: Any, into: bytearray) -> bool:
