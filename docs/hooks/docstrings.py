@@ -33,6 +33,10 @@ MODULES = [
     "minigrad.data.datasets",
     "minigrad.serialization",
     "minigrad.testing",
+    "minigrad.testing.grade",
+    "minigrad.testing.sandbox",
+    "minigrad.testing.template",
+    "minigrad.testing.gradescope",
     "minigrad.utils.viz",
     "minigrad.cuda",
 ]

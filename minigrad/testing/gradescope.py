@@ -79,6 +79,7 @@ def build_zip(assignment: str | os.PathLike[str], out: str | os.PathLike[str], *
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m minigrad.testing.gradescope",
                                      description="Build a Gradescope autograder zip.")
     parser.add_argument("assignment", help="the assignment's folder (holds grader/checks.py)")

@@ -319,11 +319,13 @@ class InstructorError(Exception):
 
 
 def timeout_message(limit: float) -> str:
+    """The student's message for a test stopped after ``limit`` seconds."""
     return (f"took longer than {limit:g} s and was stopped: is there an infinite loop, or a "
             "very slow step?")
 
 
 def exit_message(code: Any, where: str = "") -> str:
+    """The student's message for a submission that called ``exit(code)``."""
     return (f"your code ended the program (exit({'' if code is None else code!r}) or "
             f"sys.exit){where}: a graded function must return its result, not exit")
 

@@ -77,6 +77,7 @@ def make_template(source: str, filename: str = "<solution>") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit status (0 done, 1 stale with --check, 2 bad markers)."""
     parser = argparse.ArgumentParser(prog="python -m minigrad.testing.template",
                                      description="Write a student's template from a solution "
                                                  "marked with ### BEGIN/END SOLUTION.")

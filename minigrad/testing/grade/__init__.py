@@ -65,6 +65,7 @@ class Checks:
 
     @property
     def references(self) -> Path:
+        """The ``references/`` folder next to ``checks.py``."""
         return self.path.parent / "references"
 
 
@@ -174,6 +175,7 @@ def _broken_report(title: str, problem: str) -> GradeReport:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit status (see the module's docstring)."""
     parser = argparse.ArgumentParser(
         prog="python -m minigrad.testing.grade",
         description="Grade a submission against an assignment's checks.py, each test in its "
@@ -238,3 +240,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{report.max_score:g} points", file=sys.stderr)
         return 1
     return 0
+
+
+__all__ = ["Checks", "assignments_dir", "check_references", "find_assignment", "grade",
+           "load_checks", "main"]
