@@ -190,3 +190,37 @@ def test_grading_from_a_script_does_not_rerun_it(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.splitlines() == ["graded 5.0 5.0"], proc.stdout + proc.stderr
         assert "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_processes_the_submission_starts_are_killed_too(tmp_path: Path) -> None:
+    import os
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    submission = f'''
+        import os, time
+
+        def good():
+            if os.fork() == 0:  # a process that would outlive the test
+                with open({str(pid_file)!r}, "w") as f:
+                    f.write(str(os.getpid()))
+                time.sleep(120)
+                os._exit(0)
+            while True:
+                pass
+    '''
+    checks = load_checks(write(tmp_path, CHECKS.format(names=["good"]), submission))
+    report = grade(checks, tmp_path)
+    assert "took longer than 1.5 s" in report.tests[0].message
+    pid = int(pid_file.read_text())
+    for _ in range(50):  # killed, and reaped (or a zombie, in a container without init)
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                if "State:\tZ" in f.read():
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        raise AssertionError(f"process {pid}, started by the submission, is still running")

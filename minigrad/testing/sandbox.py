@@ -99,7 +99,7 @@ def run_in_child(checks: str, submission: str, module: str, index: int, *,
     printed = bytearray()
     verdict: dict[str, Any] | None = None
     stopped: str | None = None
-    out_open = True
+    waiting = [result_r, out_r, proc.sentinel]
     deadline = start + timeout
     try:
         while verdict is None and stopped is None:
@@ -107,27 +107,26 @@ def run_in_child(checks: str, submission: str, module: str, index: int, *,
             if left <= 0:
                 stopped = timeout_message(timeout)
                 break
-            ready = mpc.wait([result_r, proc.sentinel] + ([out_r] if out_open else []), left)
-            if out_open and out_r in ready:
-                out_open = _read_some(out_r, printed)
-                if len(printed) > max_output:
+            ready = mpc.wait(waiting, left)
+            if out_r in ready:
+                if not _read_some(out_r, printed):
+                    waiting.remove(out_r)  # end of file: the child closed its output
+                elif len(printed) > max_output:
                     stopped = (f"printed more than {max_output:,} characters and was stopped: "
                                "remove the print calls inside loops")
                     break
             if result_r in ready:
-                verdict = _receive(result_r)
-                if verdict is None and not proc.is_alive():
-                    break
-            elif proc.sentinel in ready and not (out_open and out_r in ready):
-                if result_r.poll(0):
+                verdict = _receive(result_r)  # one message at most (or garbage, or EOF)
+                waiting.remove(result_r)
+            if proc.sentinel in ready:  # the child is gone; a verdict it sent is in the pipe
+                if verdict is None and result_r in waiting and result_r.poll(0):
                     verdict = _receive(result_r)
                 break
     finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        while out_open and len(printed) <= max_output and out_r.poll(0):
-            out_open = _read_some(out_r, printed)
+        _kill(proc)
+        while out_r in waiting and len(printed) <= max_output and out_r.poll(0):
+            if not _read_some(out_r, printed):
+                break
         result_r.close()
         out_r.close()
     seconds = time.monotonic() - start
@@ -163,6 +162,16 @@ def _main_module_hidden() -> Iterator[None]:
             sys.modules["__main__"] = saved
 
 
+def _kill(proc: Any) -> None:
+    """Kill the test process and anything it started (its process group), and reap it."""
+    if proc.is_alive():
+        proc.kill()
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(OSError):  # no group left: nothing to kill
+            os.killpg(proc.pid, signal.SIGKILL)
+    proc.join(5)
+
+
 def _read_some(conn: Any, into: bytearray) -> bool:
     """Append what the pipe holds to ``into``; False at end of file."""
     try:
@@ -190,8 +199,10 @@ def _receive(conn: Any) -> dict[str, Any] | None:
 
 def _death_message(code: int | None, memory_mb: float | None) -> str:
     if code is not None and code < 0:
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else \
-            f"signal {-code}"
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
         if -code == signal.SIGKILL:
             limit = f" ({memory_mb:g} MB allowed)" if memory_mb else ""
             return (f"the test process was killed ({name}), most often for using more memory "
@@ -207,6 +218,8 @@ def _death_message(code: int | None, memory_mb: float | None) -> str:
 def _child(result: Any, output: Any, checks: str, submission: str, module: str, index: int,
            device: str, memory_mb: float | None) -> None:
     """The child process: import the checks and the submission, run one test, report."""
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()  # its own process group, so that the parent can kill what it starts
     os.dup2(output.fileno(), 1)  # prints (and os.write(1, ...)) go to the capped pipe
     os.dup2(output.fileno(), 2)
     output.close()
