@@ -11,6 +11,8 @@ reference file, so a fork costs milliseconds and inherits nothing secret). The p
   infinite loop, or a slow loop wrapped in ``except Exception: pass``, costs that test only;
 - ``exit()``, ``sys.exit()`` and ``os._exit()`` end the child without a verdict or with a
   ``SystemExit``, which the parent reports as the test's failure;
+- the child leads its own process group, killed as a whole: processes the submission starts
+  die with the test;
 - the child's address space is capped (``RLIMIT_AS``: what it had after the fork plus
   ``memory_mb``), so a huge allocation raises ``MemoryError`` or kills the child, not the
   machine (Linux; on other systems, and on CUDA devices, whose drivers reserve vast virtual
