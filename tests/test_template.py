@@ -60,6 +60,7 @@ def test_unbalanced_markers_are_refused_with_file_and_line(source: str, line: in
 def test_a_solution_without_regions_is_refused() -> None:
     with pytest.raises(MarkerError, match="no '### BEGIN SOLUTION'"):
         make_template("x = 1\n", "sol.py")
+    assert make_template("x = 1\n", "helper.py", require_regions=False) == "x = 1\n"
 
 
 def test_check_mode_reports_a_stale_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -84,7 +85,7 @@ def test_check_mode_reports_a_stale_template(tmp_path: Path, capsys: pytest.Capt
 def test_committed_templates_are_current(solution: Path) -> None:
     template = solution.parent.parent / "template" / solution.name
     assert template.read_text(encoding="utf-8") == make_template(
-        solution.read_text(encoding="utf-8"), str(solution)), (
+        solution.read_text(encoding="utf-8"), str(solution), require_regions=False), (
         f"{template.relative_to(ROOT)} is out of date: run python -m minigrad.testing.template "
         f"{solution.relative_to(ROOT)} {template.relative_to(ROOT)}")
 

@@ -39,8 +39,13 @@ class MarkerError(ValueError):
     """The solution's ``### BEGIN/END SOLUTION`` markers do not pair up."""
 
 
-def make_template(source: str, filename: str = "<solution>") -> str:
-    """The template for the solution ``source`` (see the module's docstring)."""
+def make_template(source: str, filename: str = "<solution>", *,
+                  require_regions: bool = True) -> str:
+    """The template for the solution ``source`` (see the module's docstring).
+
+    A source without any region is refused (you forgot to mark what students write), unless
+    ``require_regions=False`` (a helper module handed out as it is).
+    """
     out: list[str] = []
     begin: tuple[int, str] | None = None  # (line number, indentation) of the open region
     regions = 0
@@ -70,7 +75,7 @@ def make_template(source: str, filename: str = "<solution>") -> str:
     if begin is not None:
         raise MarkerError(f"{filename}, line {begin[0]}: {BEGIN!r} is never closed with "
                           f"{END!r}")
-    if regions == 0:
+    if regions == 0 and require_regions:
         raise MarkerError(f"{filename}: no {BEGIN!r} / {END!r} region: mark what students "
                           "write")
     return "".join(out)
