@@ -23,7 +23,7 @@ import numpy as np
 
 CUDA_INSTALL_HINT = (
     "Install the CuPy extra that matches your CUDA toolkit, e.g. "
-    "`pip install 'minigrad[cuda12]'` (CUDA 12.x) or `pip install 'minigrad[cuda13]'` "
+    "`pip install 'minigrad-rnn[cuda12]'` (CUDA 12.x) or `pip install 'minigrad-rnn[cuda13]'` "
     "(CUDA 13.x), on a machine with an NVIDIA GPU."
 )
 

@@ -9,7 +9,7 @@
   change values that a graph saved for backward).
 - State dicts as safetensors files: :func:`save_safetensors` / :func:`load_safetensors`, so
   weights trained with PyTorch load by name into the same minigrad model (and back). Needs the
-  optional ``safetensors`` package: ``pip install 'minigrad[safetensors]'``.
+  optional ``safetensors`` package: ``pip install 'minigrad-rnn[safetensors]'``.
 
 Example (PyTorch -> minigrad)::
 
@@ -38,7 +38,7 @@ KDL_CUDA = 2
 KDL_CUDA_HOST = 3
 KDL_CUDA_MANAGED = 13
 SAFETENSORS_HINT = ("saving and loading safetensors files needs the safetensors package: "
-                    "`pip install 'minigrad[safetensors]'` (or `pip install safetensors`)")
+                    "`pip install 'minigrad-rnn[safetensors]'` (or `pip install safetensors`)")
 
 
 # --------------------------------------------------------------------------- DLPack

@@ -1,5 +1,7 @@
-"""The GRU assignment: the grader gives full marks to the solution, and fails the template (and
-a buggy submission) with low scores and clear messages, without crashing."""
+"""Every assignment under assignments/ (found through its grader/checks.py): the solution
+earns full marks (``--self-check``), the template earns none with one message per test, and
+the committed template is what the solution gives. Then the GRU assignment's specifics: partial
+credit for a buggy submission, a broken file reported, not raised, the command line."""
 
 from __future__ import annotations
 
@@ -15,13 +17,10 @@ import pytest
 
 import minigrad as mg
 from minigrad.testing import load_reference, load_submission
+from minigrad.testing.grade import grade, load_checks
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `assignments` is a folder of the repository, not installed
-    sys.path.insert(0, str(ROOT))
-
-from assignments.gru.grader import GRADER, grade  # noqa: E402
-
+CHECKS = sorted(ROOT.glob("assignments/*/grader/checks.py"))
 GRU = ROOT / "assignments" / "gru"
 SOLUTION = GRU / "solution" / "gru.py"
 TEMPLATE = GRU / "template" / "gru.py"
@@ -32,19 +31,49 @@ def env() -> dict[str, str]:
         [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
 
 
-def test_solution_gets_full_marks(device: str) -> None:
-    report = grade(SOLUTION, device=device)
+def name_of(checks: Path) -> str:
+    return checks.parent.parent.name
+
+
+def test_every_assignment_is_found() -> None:
+    assert "gru" in [name_of(c) for c in CHECKS]
+
+
+@pytest.mark.parametrize("path", CHECKS, ids=name_of)
+def test_solution_gets_full_marks(path: Path) -> None:
+    checks = load_checks(path)
+    assert checks.solution is not None and checks.solution.is_file(), checks.solution
+    report = grade(checks, checks.solution)
+    failed = [f"{t.name}: {t.message}" for t in report.tests if not t.passed]
+    assert report.ok, report.problems
+    assert not failed, "\n".join(failed)
+    assert report.score == report.max_score == checks.grader.max_score > 0
+
+
+@pytest.mark.parametrize("path", CHECKS, ids=name_of)
+def test_template_gets_no_marks_with_a_message_per_test(path: Path) -> None:
+    checks = load_checks(path)
+    template = path.parent.parent / "template" / checks.submission
+    report = grade(checks, template)
+    assert report.ok, report.problems
+    assert report.score == 0 and [t.name for t in report.tests] == checks.grader.names
+    for t in report.tests:
+        assert t.message.strip(), f"{t.name}: no message"
+
+
+def test_gru_solution_gets_full_marks_on_each_device(device: str) -> None:
+    checks = load_checks(GRU / "grader" / "checks.py")
+    report = grade(checks, SOLUTION, device=device)
     failed = [f"{t.name}: {t.message}" for t in report.tests if not t.passed]
     assert not failed, "\n".join(failed)
-    assert report.score == report.max_score == GRADER.max_score > 20
+    assert report.score == report.max_score > 20
 
 
-def test_template_scores_zero_with_clear_messages() -> None:
-    report = grade(TEMPLATE)
-    assert report.score == 0 and [t.name for t in report.tests] == GRADER.names
+def test_gru_template_messages_point_at_the_stub() -> None:
+    report = grade(load_checks(GRU / "grader" / "checks.py"), TEMPLATE)
     for t in report.tests:
         assert t.message.startswith("not implemented yet (gru.py, line "), t.message
-        assert "TODO" in t.message
+        assert "`raise NotImplementedError()`" in t.message
 
 
 def test_buggy_submission_gets_partial_credit(tmp_path: Path) -> None:
@@ -53,7 +82,7 @@ def test_buggy_submission_gets_partial_credit(tmp_path: Path) -> None:
     buggy = source.replace("return grad * (1 - y * y)", "return grad * (1 - y)")
     assert buggy != source
     (tmp_path / "gru.py").write_text(buggy)
-    report = grade(tmp_path)
+    report = grade(load_checks(GRU / "grader" / "checks.py"), tmp_path)
     results = {t.name: t for t in report.tests}
     assert 0 < report.score < report.max_score
     assert results["Part 1: Tanh.forward matches torch.tanh (|x| up to 800)"].passed
@@ -66,18 +95,19 @@ def test_buggy_submission_gets_partial_credit(tmp_path: Path) -> None:
 
 def test_broken_file_is_reported_not_raised(tmp_path: Path) -> None:
     (tmp_path / "gru.py").write_text("import minigrad as mg\ndef gru_cell(:\n")
-    report = grade(tmp_path)
-    assert report.score == 0
+    report = grade(load_checks(GRU / "grader" / "checks.py"), tmp_path, only="Part 1")
+    assert report.score == 0 and len(report.tests) == 4
     assert all(t.message.startswith("could not import the submission: SyntaxError")
                for t in report.tests)
 
 
 def test_command_line_writes_a_gradescope_report(tmp_path: Path) -> None:
+    """The assignment's own entry point, python -m assignments.gru.grader, still works."""
     out = tmp_path / "results.json"
     proc = subprocess.run(
         [sys.executable, "-m", "assignments.gru.grader", "--submission", str(TEMPLATE),
          "--json", str(out), "--only", "Part 1"],
-        cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120)
+        cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Total: 0 / 6" in proc.stdout
     data = json.loads(out.read_text())

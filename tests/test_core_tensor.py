@@ -145,7 +145,7 @@ def test_cuda_without_cupy_gives_install_hint() -> None:
     r = _run_python(code)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("False")
-    assert "pip install 'minigrad[cuda12]'" in r.stdout
+    assert "pip install 'minigrad-rnn[cuda12]'" in r.stdout
 
 
 def test_item_tolist_and_repr() -> None:

@@ -25,7 +25,7 @@ WEIGHTS = FIXTURES / "interop_lstm_linear.safetensors"
 EXPECTED = FIXTURES / "interop_lstm_linear.npz"
 HAS_SAFETENSORS = importlib.util.find_spec("safetensors") is not None
 needs_safetensors = pytest.mark.skipif(not HAS_SAFETENSORS, reason="safetensors is not "
-                                       "installed (pip install 'minigrad[safetensors]')")
+                                       "installed (pip install 'minigrad-rnn[safetensors]')")
 
 
 def fake_cuda(device: str) -> bool:
@@ -205,7 +205,7 @@ def test_save_rejects_what_it_cannot_store(tmp_path: Path) -> None:
 def test_clear_error_without_safetensors(monkeypatch: pytest.MonkeyPatch,
                                           tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)  # import now fails
-    with pytest.raises(ImportError, match=r"minigrad\[safetensors\]"):
+    with pytest.raises(ImportError, match=r"minigrad-rnn\[safetensors\]"):
         interop.save_safetensors({"w": mg.ones(2)}, tmp_path / "w.safetensors")
-    with pytest.raises(ImportError, match=r"minigrad\[safetensors\]"):
+    with pytest.raises(ImportError, match=r"minigrad-rnn\[safetensors\]"):
         interop.load_safetensors(tmp_path / "w.safetensors")

@@ -1,5 +1,7 @@
 """Packaging: a wheel built from the sources installs into a fresh virtual environment and
-works there, with its package data (the vendored data files, ``py.typed``).
+works there, with its package data (the vendored data files, ``py.typed``) and the
+assignments, which the grader runs by name from any folder. The distribution is named
+``minigrad-rnn`` (``minigrad`` on the package index is an unrelated project).
 
 The build runs on a copy of the sources (so no ``build/`` or ``*.egg-info`` appears in the
 checkout) with ``pip wheel --no-deps``. When the running environment already has the build
@@ -71,8 +73,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, src / name)
-    shutil.copytree(ROOT / "minigrad", src / "minigrad",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for package in ("minigrad", "assignments"):
+        shutil.copytree(ROOT / package, src / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     dist = tmp / "dist"
     cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(src)]
     offline = _can_build_offline()
@@ -85,23 +88,33 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             pytest.skip("building needs setuptools>=68 from the package registry, which is "
                         "unreachable; install setuptools>=68 to build offline")
         pytest.fail(f"pip wheel failed:\n{log}")
-    wheels = list(dist.glob("minigrad-*.whl"))
+    wheels = list(dist.glob("minigrad_rnn-*.whl"))
     assert len(wheels) == 1, wheels
     return wheels[0]
 
 
+DISTRIBUTION = "minigrad-rnn"
+ASSIGNMENTS = sorted(p.parent.parent.name for p in ROOT.glob("assignments/*/grader/checks.py"))
+
+
 def test_wheel_contents(wheel: Path) -> None:
-    assert wheel.name.startswith(f"minigrad-{mg.__version__}-py3-none-any")
+    assert wheel.name.startswith(f"minigrad_rnn-{mg.__version__}-py3-none-any")
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-        meta = zf.read(f"minigrad-{mg.__version__}.dist-info/METADATA").decode()
+        meta = zf.read(f"minigrad_rnn-{mg.__version__}.dist-info/METADATA").decode()
     for f in DATA_FILES:
         assert f"minigrad/data/datasets/files/{f}" in names
     for f in ("minigrad/py.typed", "minigrad/__init__.py", "minigrad/interop.py",
               "minigrad/testing/__init__.py", "minigrad/testing/pytest_plugin.py"):
         assert f in names
-    assert not [n for n in names if n.startswith(("tests/", "assignments/", "benchmarks/"))]
+    for name in ASSIGNMENTS:  # every assignment, with its references, template and solution
+        shipped = {n for n in names if n.startswith(f"assignments/{name}/")}
+        for part in ("grader/checks.py", "grader/references/", "template/", "solution/"):
+            assert any(n.startswith(f"assignments/{name}/{part}") for n in shipped), (name, part)
+    assert "minigrad/testing/grade/__main__.py" in names
+    assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "tutorials/"))]
     assert not [n for n in names if "__pycache__" in n]
+    assert f"Name: {DISTRIBUTION}\n" in meta
     assert f"Version: {mg.__version__}" in meta
     assert "Provides-Extra: safetensors" in meta
     assert re.search(r"Requires-Dist: numpy>=", meta)
@@ -128,7 +141,7 @@ def test_wheel_installs_and_works_in_a_fresh_venv(wheel: Path, tmp_path: Path) -
         import minigrad.interop, minigrad.testing
         here = pathlib.Path(mg.__file__).resolve()
         assert here.is_relative_to(pathlib.Path({str(purelib.resolve())!r})), here
-        assert mg.__version__ == importlib.metadata.version("minigrad") == {mg.__version__!r}
+        assert mg.__version__ == importlib.metadata.version("minigrad-rnn") == {mg.__version__!r}
         files = importlib.resources.files("minigrad") / "data" / "datasets" / "files"
         assert sorted(p.name for p in files.iterdir()) == {DATA_FILES!r}
         assert (importlib.resources.files("minigrad") / "py.typed").is_file()
@@ -140,6 +153,22 @@ def test_wheel_installs_and_works_in_a_fresh_venv(wheel: Path, tmp_path: Path) -
     proc = _run([str(python), "-c", check], cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("ok ")
+    # the grader and the shipped assignments, from an unrelated folder
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = _run([str(python), "-m", "minigrad.testing.grade", "--assignment", "tiny",
+                 "--self-check", "--json", "results.json"], cwd=work)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Total: 5 / 5" in proc.stdout
+    assert (work / "results.json").is_file()
+    proc = _run([str(python), "-c", "import minigrad.testing.grade as g; "
+                 "print(g.assignments_dir())"], cwd=work)
+    shipped = Path(proc.stdout.strip())
+    assert shipped.resolve().is_relative_to(purelib.resolve()), shipped
+    proc = _run([str(python), "-m", "minigrad.testing.grade", "--assignment", "gru",
+                 "--submission", str(shipped / "gru" / "template"), "--only", "Part 1"],
+                cwd=work)
+    assert proc.returncode == 0 and "Total: 0 / 6" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_version_matches_pyproject() -> None:

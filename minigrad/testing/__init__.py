@@ -7,7 +7,9 @@
   another implementation against it, on any device.
 - :func:`check_gradients`: backward vs finite differences, input by input, as a report.
 - :mod:`minigrad.testing.grading`: graded tests with partial credit and a Gradescope-style
-  JSON report.
+  JSON report; ``python -m minigrad.testing.grade`` grades a submission against an
+  assignment's ``checks.py``, each test in its own process (:mod:`minigrad.testing.sandbox`);
+  ``python -m minigrad.testing.template`` writes a student template from a marked solution.
 - :mod:`minigrad.testing.pytest_plugin`: ``device``, ``seed`` and ``rng`` fixtures (opt in
   with ``pytest_plugins = ["minigrad.testing.pytest_plugin"]``; it needs pytest, this package
   does not).
@@ -19,6 +21,7 @@ from minigrad.testing.grading import Grader, GradeReport, Partial, load_submissi
 from minigrad.testing.reference import (
     Check,
     Reference,
+    ReferenceFileError,
     ReferenceMismatch,
     ReferenceReport,
     check_against_reference,
@@ -30,7 +33,7 @@ from minigrad.testing.reference import (
 
 __all__ = [
     "DEFAULT_TOLERANCES", "Check", "GradeReport", "Grader", "GradientReport", "InputGradient",
-    "Partial", "Reference", "ReferenceMismatch", "ReferenceReport", "assert_close",
-    "check_against_reference", "check_gradients", "default_tolerances", "load_reference",
-    "load_submission", "make_inputs", "record_reference", "write_reference",
+    "Partial", "Reference", "ReferenceFileError", "ReferenceMismatch", "ReferenceReport",
+    "assert_close", "check_against_reference", "check_gradients", "default_tolerances",
+    "load_reference", "load_submission", "make_inputs", "record_reference", "write_reference",
 ]

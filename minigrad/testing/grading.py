@@ -2,20 +2,24 @@
 
 An assignment's grader is a :class:`Grader` whose tests are plain functions::
 
-    grader = Grader("GRU assignment")
+    GRADER = Grader("GRU assignment")
 
-    @grader.test("gru_cell: output", points=3)
+    @GRADER.test("gru_cell: output", points=3)
     def gru_output(sub):                       # sub: the student's module
-        check_against_reference(sub.gru_cell, REF / "gru_cell.npz")
+        check_against_reference(sub.gru_cell, REF / "gru_cell.npz", device=device())
 
-    @grader.test("gru_cell: gradients", points=4)
+    @GRADER.test("gru_cell: gradients", points=4)
     def gru_grads(sub):
         report = check_against_reference(sub.gru_cell, REF / "gru_cell.npz",
-                                         raise_exception=False)
+                                         device=device(), raise_exception=False)
         return Partial(report.fraction("gradient"), report.summary("gradient"))
 
-    results = grader.run(load_submission("gru.py"))
-    results.write_json("results.json")
+A test takes exactly one argument, the student's module (checked when it is registered, so a
+wrong signature is the instructor's error, found before any student is graded); the device to
+grade on is :func:`device`. ``python -m minigrad.testing.grade`` runs the tests of a
+``checks.py`` on a submission, each in its own process (:mod:`minigrad.testing.sandbox`), and
+writes the report; :meth:`Grader.run` runs them in this process (quick, but a submission that
+exits or loops takes the caller with it: use it for your own experiments only).
 
 A test passes (full points) when it returns None, fails (0 points) when it raises, and gets a
 share of its points when it returns a :class:`Partial` (or a number in [0, 1]). Every
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import inspect
 import io
 import json
 import os
@@ -42,8 +47,12 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
+
+from minigrad.data.datasets._fetch import atomic_write
+from minigrad.testing.reference import ReferenceFileError
 
 MAX_MESSAGE = 4000  # characters kept of one test's message (autograders truncate anyway)
 
@@ -85,6 +94,12 @@ class GradeReport:
     tests: list[TestResult] = field(default_factory=list)
     execution_time: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # the grader's own errors
+
+    @property
+    def ok(self) -> bool:
+        """False when the grader itself failed (the scores then say nothing)."""
+        return not self.problems
 
     @property
     def score(self) -> float:
@@ -96,15 +111,20 @@ class GradeReport:
 
     def as_dict(self) -> dict[str, Any]:
         """Gradescope's ``results.json`` layout (``score`` is the total)."""
+        output = f"{self.title}: {self.score:g} / {self.max_score:g} points"
+        extra = dict(self.extra)
+        if self.problems:
+            output = ("The autograder could not grade this submission: it is misconfigured "
+                      "(your instructor's mistake, not yours; they have been told). " + output)
+            extra["grader_problems"] = list(self.problems)
         return {"score": self.score, "max_score": self.max_score,
-                "execution_time": round(self.execution_time, 3),
-                "output": f"{self.title}: {self.score:g} / {self.max_score:g} points",
-                "tests": [t.as_dict() for t in self.tests], "extra_data": self.extra}
+                "execution_time": round(self.execution_time, 3), "output": output,
+                "tests": [t.as_dict() for t in self.tests], "extra_data": extra}
 
     def write_json(self, path: str | os.PathLike[str]) -> None:
-        with open(os.fspath(path), "w", encoding="utf-8") as f:
-            json.dump(self.as_dict(), f, indent=2)
-            f.write("\n")
+        """Write :meth:`as_dict` to ``path`` atomically (a reader never sees half a file)."""
+        text = json.dumps(self.as_dict(), indent=2) + "\n"
+        atomic_write(Path(os.fspath(path)), text.encode("utf-8"))
 
     def text(self) -> str:
         """A human-readable report, one block per test."""
@@ -115,6 +135,9 @@ class GradeReport:
             if t.message and not t.passed:
                 lines += ["    " + line for line in t.message.splitlines()]
         lines.append(f"Total: {self.score:g} / {self.max_score:g}")
+        if self.problems:
+            lines.append("THE GRADER IS BROKEN (not the student's fault):")
+            lines += ["  " + p for p in self.problems]
         return "\n".join(lines)
 
 
@@ -122,21 +145,83 @@ class GradeReport:
 class _Test:
     name: str
     points: float
-    fn: Callable[..., Any]
+    fn: Callable[[ModuleType], Any]
+
+
+_device = "cpu"
+
+
+def device() -> str:
+    """The device a graded test should run the submission on ("cpu" unless the grader was
+    started with ``--device cuda``)."""
+    return _device
+
+
+@contextlib.contextmanager
+def grading_device(name: str) -> Iterator[None]:
+    """Make :func:`device` return ``name`` while the block runs."""
+    global _device
+    saved, _device = _device, str(name)
+    try:
+        yield
+    finally:
+        _device = saved
+
+
+def signature_problem(fn: Callable[..., Any]) -> str | None:
+    """Why ``fn`` cannot be a graded test (it must take exactly one argument), or None."""
+    if not callable(fn):
+        return f"{fn!r} is not a function"
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None  # a builtin or C callable: nothing to check
+    try:
+        sig.bind(None)
+    except TypeError:
+        params = ", ".join(str(p) for p in sig.parameters.values())
+        return (f"a graded test takes exactly one argument, the student's module, but "
+                f"{getattr(fn, '__qualname__', fn)}({params}) cannot be called with one "
+                "(get the device from minigrad.testing.grading.device())")
+    return None
+
+
+def _defined_at(fn: Callable[..., Any]) -> str:
+    code = getattr(fn, "__code__", None)
+    return f" ({code.co_filename}, line {code.co_firstlineno})" if code else ""
 
 
 class Grader:
     """A list of graded tests, run against a submission module."""
 
     def __init__(self, title: str, timeout: float = 60.0) -> None:
+        if not isinstance(title, str) or not title:
+            raise TypeError(f"Grader(title) needs a non-empty string, got {title!r}")
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+            raise ValueError(f"Grader(timeout) must be a positive number of seconds, got "
+                             f"{timeout!r}")
         self.title = title
-        self.timeout = timeout
+        self.timeout = float(timeout)
         self._tests: list[_Test] = []
 
     def test(self, name: str, points: float) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register ``fn(submission, **context)`` as a test worth ``points``."""
+        """Register ``fn(submission)`` as a test worth ``points``.
+
+        Raises TypeError or ValueError at once (when ``checks.py`` is imported) for a test
+        that does not take exactly one argument, a duplicate name, or points that are not a
+        positive number: these are the instructor's mistakes, never the student's.
+        """
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a graded test needs a non-empty string name, got {name!r}")
+        if (not isinstance(points, (int, float)) or isinstance(points, bool)
+                or not points > 0 or points != points or points == float("inf")):
+            raise ValueError(f"graded test {name!r}: points must be a positive number, got "
+                             f"{points!r}")
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            problem = signature_problem(fn)
+            if problem:
+                raise TypeError(f"graded test {name!r}{_defined_at(fn)}: {problem}")
             if any(t.name == name for t in self._tests):
                 raise ValueError(f"two graded tests are named {name!r}")
             self._tests.append(_Test(name, float(points), fn))
@@ -153,52 +238,102 @@ class Grader:
         """The names of the tests, in the order they run."""
         return [t.name for t in self._tests]
 
+    def problems(self) -> list[str]:
+        """What is wrong with the tests themselves (empty when they can be run)."""
+        if not self._tests:
+            return [f"grader {self.title!r} has no tests: register some with @GRADER.test"]
+        return [f"graded test {t.name!r}{_defined_at(t.fn)}: {p}" for t in self._tests
+                if (p := signature_problem(t.fn))]
+
+    def selected(self, only: str | None = None) -> list[tuple[int, str, float]]:
+        """(index, name, points) of the tests whose name contains ``only`` (all if None)."""
+        return [(i, t.name, t.points) for i, t in enumerate(self._tests)
+                if not only or only in t.name]
+
     def run(self, submission: ModuleType | BaseException, *, only: str | None = None,
             timeout: float | None = None, extra: dict[str, Any] | None = None,
-            **context: Any) -> GradeReport:
-        """Run every test (or those whose name contains ``only``) on ``submission``.
+            device: str = "cpu") -> GradeReport:
+        """Run every test (or those whose name contains ``only``) on ``submission``, here.
 
         ``submission`` may be the exception that loading it raised: every test then scores 0
-        with that message. ``timeout`` overrides the grader's seconds per test; ``extra`` is
-        stored in the report's ``extra_data``; ``context`` is passed to each test as keyword
-        arguments.
+        with that message. ``timeout`` overrides the grader's seconds per test (a SIGALRM:
+        only in the main thread, and catchable by the code under test; the command line's
+        per-process limit is not); ``extra`` is stored in the report's ``extra_data``.
         """
         limit = self.timeout if timeout is None else timeout
         report = GradeReport(self.title, extra=dict(extra or {}))
         start = time.perf_counter()
-        for t in self._tests:
-            if only and only not in t.name:
-                continue
+        for index, name, points in self.selected(only):
             if isinstance(submission, BaseException):
-                report.tests.append(TestResult(t.name, 0.0, t.points,
-                                               _load_message(submission)))
-                continue
-            report.tests.append(self._run_one(t, submission, context, limit))
+                fraction, message = 0.0, _load_message(submission)
+            else:
+                with grading_device(device):
+                    fraction, message = self.run_test(index, submission, limit)
+            report.tests.append(TestResult(name, fraction * points, points, message))
         report.execution_time = time.perf_counter() - start
         return report
 
-    def _run_one(self, t: _Test, submission: ModuleType, context: dict[str, Any],
-                 limit: float) -> TestResult:
+    def run_test(self, index: int, submission: ModuleType, limit: float | None = None,
+                 capture: bool = True) -> tuple[float, str]:
+        """Run test number ``index`` on ``submission``: (fraction of its points, message).
+
+        What the test prints is added to the message (``capture=False``: left on the real
+        standard output, where the sandbox reads it); every exception (and ``SystemExit``)
+        becomes a message for the student, except :class:`InstructorError` (a broken
+        reference file, ...), which propagates.
+        """
+        t = self._tests[index]
         out = io.StringIO()
         try:
-            with contextlib.redirect_stdout(out), _time_limit(limit):
-                result = t.fn(submission, **context)
+            with (contextlib.redirect_stdout(out) if capture else contextlib.nullcontext()), \
+                    _time_limit(limit or 0):
+                result = t.fn(submission)
             fraction, message = _credit(result)
+        except InstructorError:
+            raise
+        except ReferenceFileError as e:  # a reference file the instructor did not ship
+            raise InstructorError(str(e)) from e
         except NotImplementedError as e:
             fraction, message = 0.0, _not_implemented(e, submission)
         except AssertionError as e:
             fraction, message = 0.0, str(e) or "assertion failed"
         except _Timeout:
-            fraction, message = 0.0, (f"took longer than {limit:g} s: is there an "
-                                      "infinite loop, or a very slow step?")
+            fraction, message = 0.0, timeout_message(limit or 0)
+        except MemoryError as e:
+            fraction, message = 0.0, ("ran out of memory" + _where(e, submission) + ": is an "
+                                      "array much larger than it should be?")
+        except SystemExit as e:
+            fraction, message = 0.0, exit_message(e.code, _where(e, submission))
         except Exception as e:
             fraction, message = 0.0, _error_message(e, submission)
         printed = out.getvalue().strip()
         if printed:
             message = (message + "\n" if message else "") + "your code printed:\n" + printed
-        if len(message) > MAX_MESSAGE:
-            message = message[:MAX_MESSAGE] + "\n... (truncated)"
-        return TestResult(t.name, fraction * t.points, t.points, message)
+        return fraction, _truncate(message)
+
+
+class InstructorError(Exception):
+    """The grader itself is broken (a checks.py that does not import, a test with a wrong
+    signature, a missing or corrupt reference file): the instructor's mistake, reported as
+    such, never as points a student lost."""
+
+
+def timeout_message(limit: float) -> str:
+    """The student's message for a test stopped after ``limit`` seconds."""
+    return (f"took longer than {limit:g} s and was stopped: is there an infinite loop, or a "
+            "very slow step?")
+
+
+def exit_message(code: Any, where: str = "") -> str:
+    """The student's message for a submission that called ``exit(code)``."""
+    return (f"your code ended the program (exit({'' if code is None else code!r}) or "
+            f"sys.exit){where}: a graded function must return its result, not exit")
+
+
+def _truncate(message: str) -> str:
+    if len(message) > MAX_MESSAGE:
+        return message[:MAX_MESSAGE] + "\n... (truncated)"
+    return message
 
 
 def _credit(result: Any) -> tuple[float, str]:
@@ -208,8 +343,8 @@ def _credit(result: Any) -> tuple[float, str]:
         return min(max(float(result.fraction), 0.0), 1.0), result.message
     if isinstance(result, (int, float)) and not isinstance(result, bool):
         return min(max(float(result), 0.0), 1.0), ""
-    raise TypeError(f"a graded test must return None, a Partial or a number, got "
-                    f"{type(result).__name__}")
+    raise InstructorError(f"a graded test must return None, a Partial or a number, got "
+                          f"{type(result).__name__}")
 
 
 def _where(e: BaseException, submission: ModuleType | None) -> str:
@@ -269,11 +404,13 @@ def _time_limit(seconds: float) -> Any:
 
 
 def load_submission(path: str | os.PathLike[str], module: str = "gru.py",
-                    name: str = "submission") -> ModuleType | Exception:
+                    name: str = "submission", capture: bool = True) -> ModuleType | Exception:
     """Import a student's file (``path``, or ``path/module`` when ``path`` is a folder).
 
     Returns the module, or the exception that importing it raised (a SyntaxError, a missing
-    import, ...), so that the grader can report it instead of crashing.
+    import, ...), so that the grader can report it instead of crashing. ``capture=False``
+    lets what the file prints at import go to the real standard output (the sandbox caps it
+    there) instead of being discarded.
     """
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -288,7 +425,7 @@ def load_submission(path: str | os.PathLike[str], module: str = "gru.py",
     sys.modules[unique] = mod
     out = io.StringIO()
     try:
-        with contextlib.redirect_stdout(out):
+        with contextlib.redirect_stdout(out) if capture else contextlib.nullcontext():
             spec.loader.exec_module(mod)
     except Exception as e:  # the student's file is broken: report it, grade nothing
         sys.modules.pop(unique, None)
@@ -296,4 +433,5 @@ def load_submission(path: str | os.PathLike[str], module: str = "gru.py",
     return mod
 
 
-__all__ = ["GradeReport", "Grader", "Partial", "TestResult", "load_submission"]
+__all__ = ["GradeReport", "Grader", "InstructorError", "Partial", "TestResult", "device",
+           "grading_device", "load_submission", "signature_problem"]

@@ -22,10 +22,12 @@ implementation, on any device, and compares outputs and gradients with :func:`as
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -33,6 +35,7 @@ import numpy as np
 from minigrad import backend
 from minigrad.autograd.engine import grad as autograd_grad
 from minigrad.creation import tensor as make_tensor
+from minigrad.data.datasets._fetch import atomic_write
 from minigrad.tensor import Tensor
 from minigrad.testing.compare import assert_close
 
@@ -44,6 +47,10 @@ SINGLE = "output"  # the name of a function's only output
 
 class ReferenceMismatch(AssertionError):
     """An implementation disagrees with a reference file; the message lists every difference."""
+
+
+class ReferenceFileError(ValueError):
+    """A reference file is missing, unreadable, or not a minigrad reference file."""
 
 
 @dataclass
@@ -59,6 +66,11 @@ class Reference:
     keyword: bool  # fn is called as fn(**inputs), else fn(*inputs)
     output_kind: str  # "single", "sequence" or "mapping"
     meta: dict[str, Any] = field(default_factory=dict)
+    output_names: list[str] = field(default_factory=list)  # in order, even when not loaded
+
+    def __post_init__(self) -> None:
+        if not self.output_names:
+            self.output_names = list(self.outputs)
 
 
 @dataclass
@@ -264,8 +276,9 @@ def save_reference(ref: Reference, path: str | os.PathLike[str]) -> None:
                 raise TypeError(f"{prefix} {name!r} has dtype object, which needs pickle")
             arrays[f"{prefix}/{name}"] = arr
     arrays[META_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    with open(os.fspath(path), "wb") as f:
-        np.savez_compressed(f, **arrays)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write(Path(os.fspath(path)), buffer.getvalue())
 
 
 def record_reference(fn: Callable[..., Any], inputs: Sequence[Any] | Mapping[str, Any],
@@ -330,33 +343,57 @@ def _restructure(flat: dict[str, Any], like: Any) -> Any:
 # --------------------------------------------------------------------------- reading
 
 
-def load_reference(path: str | os.PathLike[str]) -> Reference:
-    """Read a reference file written by :func:`record_reference` or :func:`write_reference`."""
+def load_reference(path: str | os.PathLike[str], expected: bool = True) -> Reference:
+    """Read a reference file written by :func:`record_reference` or :func:`write_reference`.
+
+    ``expected=False`` reads only what the code under test is given (inputs and the upstream
+    gradients): its ``outputs`` and ``grads`` are left empty, so the expected values are not
+    in memory while that code runs. :func:`check_against_reference` reads them only after the
+    function and its backward have returned.
+
+    Raises:
+        ReferenceFileError: the file is missing, unreadable or not a reference file.
+    """
     path = os.fspath(path)
-    with np.load(path, allow_pickle=False) as data:
-        if META_KEY not in data.files:
-            raise ValueError(f"{path!r} is not a minigrad reference file (no {META_KEY!r})")
-        header = json.loads(data[META_KEY].tobytes().decode("utf-8"))
-        if header.get("format") != FORMAT:
-            raise ValueError(f"{path!r} is not a minigrad reference file")
-        if header.get("version", 0) > VERSION:
-            raise ValueError(f"{path!r} was written by a newer minigrad (reference format "
-                             f"version {header['version']}; this one reads up to {VERSION})")
-        specs = header["inputs"]
-        out_names = header["outputs"]["names"]
-        files = set(data.files)
+    if not os.path.isfile(path):
+        raise ReferenceFileError(f"no reference file at {path!r}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return _read_reference(path, data, expected)
+    except ReferenceFileError:
+        raise
+    except Exception as e:  # a truncated zip, a bad header, a missing array, ...
+        raise ReferenceFileError(f"{path!r} is not a readable minigrad reference file "
+                                 f"({type(e).__name__}: {e}); record it again") from e
 
-        def group(prefix: str, names: list[str]) -> dict[str, np.ndarray]:
-            return {n: data[f"{prefix}/{n}"] for n in names if f"{prefix}/{n}" in files}
 
-        in_names = [s["name"] for s in specs]
-        return Reference(
-            inputs=group("input", in_names), input_kinds={s["name"]: s["kind"] for s in specs},
-            requires_grad={s["name"]: bool(s["requires_grad"]) for s in specs},
-            outputs=group("output", out_names), grad_outputs=group("grad_output", out_names),
-            grads=group("grad", in_names), keyword=bool(header["keyword"]),
-            output_kind=header["outputs"]["kind"],
-            meta=dict(header.get("meta", {}), minigrad_version=header.get("minigrad_version")))
+def _read_reference(path: str, data: Any, expected: bool) -> Reference:
+    if META_KEY not in data.files:
+        raise ReferenceFileError(f"{path!r} is not a minigrad reference file (no {META_KEY!r})")
+    header = json.loads(data[META_KEY].tobytes().decode("utf-8"))
+    if header.get("format") != FORMAT:
+        raise ReferenceFileError(f"{path!r} is not a minigrad reference file")
+    if header.get("version", 0) > VERSION:
+        raise ReferenceFileError(f"{path!r} was written by a newer minigrad (reference format "
+                                 f"version {header['version']}; this one reads up to "
+                                 f"{VERSION})")
+    specs = header["inputs"]
+    out_names = header["outputs"]["names"]
+    files = set(data.files)
+
+    def group(prefix: str, names: list[str]) -> dict[str, np.ndarray]:
+        return {n: data[f"{prefix}/{n}"] for n in names if f"{prefix}/{n}" in files}
+
+    in_names = [s["name"] for s in specs]
+    return Reference(
+        inputs=group("input", in_names), input_kinds={s["name"]: s["kind"] for s in specs},
+        requires_grad={s["name"]: bool(s["requires_grad"]) for s in specs},
+        outputs=group("output", out_names) if expected else {},
+        grad_outputs=group("grad_output", out_names),
+        grads=group("grad", in_names) if expected else {}, keyword=bool(header["keyword"]),
+        output_kind=header["outputs"]["kind"],
+        meta=dict(header.get("meta", {}), minigrad_version=header.get("minigrad_version")),
+        output_names=list(out_names))
 
 
 def make_inputs(ref: Reference, device: Any = None, dtype: Any = None) -> dict[str, Any]:
@@ -400,17 +437,44 @@ def check_against_reference(fn: Callable[..., Any], path: str | os.PathLike[str]
     during backward fails the gradient checks, with its message, so outputs still count.
 
     Returns a :class:`ReferenceReport` with one :class:`Check` per output and per gradient.
+
+    The expected outputs and gradients are read from the file only after ``fn`` and the
+    backward pass have returned: the code under test never has them in memory.
     """
-    ref = load_reference(path)
+    given = load_reference(path, expected=False)
     report = ReferenceReport(path=os.fspath(path))
     want_device = backend.device(device)
-    inputs = make_inputs(ref, device=want_device, dtype=dtype)
-    out = fn(**inputs) if ref.keyword else fn(*inputs.values())
+    inputs = make_inputs(given, device=want_device, dtype=dtype)
+    out = fn(**inputs) if given.keyword else fn(*inputs.values())
     outs, kind = _flatten_outputs(out)
     cast = np.dtype(dtype) if dtype is not None else None
 
     def expected(arr: np.ndarray) -> np.ndarray:
         return arr.astype(cast) if cast is not None and arr.dtype.kind == "f" else arr
+
+    n_out = len(given.output_names)
+    if kind != given.output_kind and not (len(outs) == n_out == 1):
+        pass  # reported below, with the outputs
+    elif len(outs) == n_out == 1:
+        outs = {given.output_names[0]: next(iter(outs.values()))}
+
+    # ---- the backward pass (the code under test's last chance to run)
+    diff = [n for n in given.inputs if given.requires_grad.get(n)]
+    grads: tuple[Any, ...] = ()
+    problem: str | None = None
+    if check_grads and diff:
+        problem = _backward_problem(outs, given)
+        if problem is None:
+            order = [n for n in given.grad_outputs if n in outs]
+            try:
+                grads = vjp([outs[n] for n in order],
+                            [make_tensor(expected(given.grad_outputs[n]), device=want_device)
+                             for n in order], [inputs[n] for n in diff])
+            except Exception as e:  # the implementation's backward failed: report, don't crash
+                problem = f"backward raised {type(e).__name__}: {e}"
+    got_grads = dict(zip(diff, grads))
+    ref = load_reference(path)  # now, and only now, the expected values
+    diff = [n for n in diff if n in ref.grads]
 
     # ---- outputs
     if kind != ref.output_kind and not (len(outs) == len(ref.outputs) == 1):
@@ -419,8 +483,6 @@ def check_against_reference(fn: Callable[..., Any], path: str | os.PathLike[str]
                f"{shape[kind]} ({len(outs)} output(s))")
         report.checks.append(Check("the outputs", "output", False, msg))
         outs = {}  # nothing to compare one by one
-    elif len(outs) == len(ref.outputs) == 1:
-        outs = {next(iter(ref.outputs)): next(iter(outs.values()))}
     elif not outs:
         report.checks.append(Check("the outputs", "output", False, "nothing was returned"))
     for name, want in ref.outputs.items() if outs else ():
@@ -438,26 +500,15 @@ def check_against_reference(fn: Callable[..., Any], path: str | os.PathLike[str]
                                     want_device))
 
     # ---- gradients
-    diff = [n for n in ref.grads if ref.requires_grad.get(n)]
     if not (check_grads and diff):
         _finish(report, raise_exception)
         return report
     labels = {n: f"gradient of {_describe_input(n, ref.keyword)}" for n in diff}
-    problem = _backward_problem(outs, ref)
-    grads: tuple[Any, ...] = ()
-    if problem is None:
-        order = [n for n in ref.grad_outputs if n in outs]
-        try:
-            grads = vjp([outs[n] for n in order],
-                        [make_tensor(expected(ref.grad_outputs[n]), device=want_device)
-                         for n in order], [inputs[n] for n in diff])
-        except Exception as e:  # the implementation's backward failed: report, don't crash
-            problem = f"backward raised {type(e).__name__}: {e}"
-    for i, n in enumerate(diff):
+    for n in diff:
         if problem is not None:
             report.checks.append(Check(labels[n], "gradient", False, problem))
             continue
-        g = grads[i]
+        g = got_grads.get(n)
         want = expected(ref.grads[n])
         if g is None:
             if np.any(want != 0):
@@ -507,6 +558,6 @@ def _finish(report: ReferenceReport, raise_exception: bool) -> None:
         report.raise_if_failed()
 
 
-__all__ = ["Check", "Reference", "ReferenceMismatch", "ReferenceReport",
+__all__ = ["Check", "Reference", "ReferenceFileError", "ReferenceMismatch", "ReferenceReport",
            "check_against_reference", "load_reference", "make_inputs", "record_reference",
            "save_reference", "vjp", "write_reference"]

@@ -1,5 +1,1 @@
-"""The GRU assignment's autograder: ``python -m assignments.gru.grader --submission PATH``."""
-
-from assignments.gru.grader.checks import GRADER, grade
-
-__all__ = ["GRADER", "grade"]
+"""The GRU assignment's autograder: ``checks.py`` for ``python -m minigrad.testing.grade``."""

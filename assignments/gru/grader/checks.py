@@ -1,15 +1,15 @@
 """The graded tests of the GRU assignment, with their points.
 
-Each test compares the submission with reference files recorded from PyTorch 2.13.0
-(``references/*.npz``, see ``make_references.py``) or checks a property the statement asks
-for. Tests are independent: one broken part costs only the points of the tests that use it.
+Grade a submission with ``python -m minigrad.testing.grade --assignment gru --submission
+gru.py``. Each test compares the submission with reference files recorded from PyTorch
+2.13.0 (``references/*.npz``, see ``make_references.py``) or checks a property the statement
+asks for. Tests are independent: one broken part costs only the points of the tests that use it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator
@@ -24,11 +24,13 @@ from minigrad.testing import (
     check_gradients,
     load_reference,
 )
-from minigrad.testing.grading import Grader, GradeReport, load_submission
+from minigrad.testing.grading import Grader, device
 
 REFERENCES = Path(__file__).resolve().parent / "references"
 IN, H = 4, 5  # the sizes of the gru_cell references
 GRADER = Grader("GRU assignment", timeout=60.0)
+SUBMISSION = "gru.py"
+SOLUTION = Path(__file__).resolve().parent.parent / "solution" / SUBMISSION
 
 
 def ref(name: str) -> Path:
@@ -45,9 +47,9 @@ def _partial(report: Any, kind: str | None = None) -> Partial | None:
     return None if fraction == 1 else Partial(fraction, report.summary(kind))
 
 
-def _randn(*shape: int, device: str, seed: int) -> mg.Tensor:
+def _randn(*shape: int, seed: int) -> mg.Tensor:
     values = np.random.default_rng(seed).standard_normal(shape)
-    return mg.tensor(values, dtype=mg.float64, device=device, requires_grad=True)
+    return mg.tensor(values, dtype=mg.float64, device=device(), requires_grad=True)
 
 
 @contextlib.contextmanager
@@ -70,30 +72,30 @@ def _forbid_builtin_tanh() -> Iterator[None]:
 
 
 @GRADER.test("Part 1: Tanh.forward matches torch.tanh (|x| up to 800)", points=2)
-def tanh_forward(sub: ModuleType, device: str) -> None:
-    report = check_against_reference(sub.tanh, ref("tanh"), device=device, check_grads=False,
+def tanh_forward(sub: ModuleType) -> None:
+    report = check_against_reference(sub.tanh, ref("tanh"), device=device(), check_grads=False,
                                      raise_exception=False)
     _all_or_nothing(report)
 
 
 @GRADER.test("Part 1: Tanh.forward computes tanh itself (no Tensor.tanh)", points=1)
-def tanh_own_forward(sub: ModuleType, device: str) -> None:
-    x = mg.tensor([-2.0, 0.5, 3.0], device=device)
+def tanh_own_forward(sub: ModuleType) -> None:
+    x = mg.tensor([-2.0, 0.5, 3.0], device=device())
     with _forbid_builtin_tanh():
         y = sub.tanh(x)
     assert_close(y, np.tanh([-2.0, 0.5, 3.0]).astype(np.float32), name="tanh(x)")
 
 
 @GRADER.test("Part 1: Tanh.backward matches PyTorch's gradient", points=2)
-def tanh_backward(sub: ModuleType, device: str) -> None:
-    report = check_against_reference(sub.tanh, ref("tanh"), device=device,
+def tanh_backward(sub: ModuleType) -> None:
+    report = check_against_reference(sub.tanh, ref("tanh"), device=device(),
                                      raise_exception=False)
     _all_or_nothing(report, "gradient")
 
 
 @GRADER.test("Part 1: Tanh.backward agrees with finite differences", points=1)
-def tanh_finite_differences(sub: ModuleType, device: str) -> None:
-    x = _randn(3, 4, device=device, seed=1)
+def tanh_finite_differences(sub: ModuleType) -> None:
+    x = _randn(3, 4, seed=1)
     check_gradients(sub.tanh, [x], raise_exception=True)
 
 
@@ -101,28 +103,28 @@ def tanh_finite_differences(sub: ModuleType, device: str) -> None:
 
 
 @GRADER.test("Part 2: gru_cell output matches torch.nn.GRUCell", points=3)
-def gru_cell_output(sub: ModuleType, device: str) -> None:
-    report = check_against_reference(sub.gru_cell, ref("gru_cell"), device=device,
+def gru_cell_output(sub: ModuleType) -> None:
+    report = check_against_reference(sub.gru_cell, ref("gru_cell"), device=device(),
                                      check_grads=False, raise_exception=False)
     _all_or_nothing(report)
 
 
 @GRADER.test("Part 2: gru_cell gradients match PyTorch (x, h, weights, biases)", points=4)
-def gru_cell_gradients(sub: ModuleType, device: str) -> Partial | None:
-    report = check_against_reference(sub.gru_cell, ref("gru_cell"), device=device,
+def gru_cell_gradients(sub: ModuleType) -> Partial | None:
+    report = check_against_reference(sub.gru_cell, ref("gru_cell"), device=device(),
                                      raise_exception=False)
     return _partial(report, "gradient")
 
 
 @GRADER.test("Part 2: gru_cell without biases (bias_ih = bias_hh = None)", points=1)
-def gru_cell_nobias(sub: ModuleType, device: str) -> None:
-    report = check_against_reference(sub.gru_cell, ref("gru_cell_nobias"), device=device,
+def gru_cell_nobias(sub: ModuleType) -> None:
+    report = check_against_reference(sub.gru_cell, ref("gru_cell_nobias"), device=device(),
                                      raise_exception=False)
     _all_or_nothing(report)
 
 
 @GRADER.test("Part 2: gru_cell uses your Tanh", points=1)
-def gru_cell_uses_tanh(sub: ModuleType, device: str) -> None:
+def gru_cell_uses_tanh(sub: ModuleType) -> None:
     original = sub.Tanh.__dict__["forward"]
     calls: list[int] = []
 
@@ -132,7 +134,7 @@ def gru_cell_uses_tanh(sub: ModuleType, device: str) -> None:
 
     sub.Tanh.forward = staticmethod(counting)
     try:
-        check_against_reference(sub.gru_cell, ref("gru_cell"), device=device,
+        check_against_reference(sub.gru_cell, ref("gru_cell"), device=device(),
                                 check_grads=False, raise_exception=False)
     finally:
         sub.Tanh.forward = original
@@ -141,12 +143,12 @@ def gru_cell_uses_tanh(sub: ModuleType, device: str) -> None:
 
 
 @GRADER.test("Part 2: gru_cell gradients agree with finite differences", points=2)
-def gru_cell_finite_differences(sub: ModuleType, device: str) -> Partial | None:
-    inputs = {"x": _randn(2, 3, device=device, seed=2), "h": _randn(2, 2, device=device, seed=3),
-              "weight_ih": _randn(6, 3, device=device, seed=4),
-              "weight_hh": _randn(6, 2, device=device, seed=5),
-              "bias_ih": _randn(6, device=device, seed=6),
-              "bias_hh": _randn(6, device=device, seed=7)}
+def gru_cell_finite_differences(sub: ModuleType) -> Partial | None:
+    inputs = {"x": _randn(2, 3, seed=2), "h": _randn(2, 2, seed=3),
+              "weight_ih": _randn(6, 3, seed=4),
+              "weight_hh": _randn(6, 2, seed=5),
+              "bias_ih": _randn(6, seed=6),
+              "bias_hh": _randn(6, seed=7)}
     report = check_gradients(sub.gru_cell, inputs)
     if report.error is not None:
         raise AssertionError(report.summary())
@@ -157,15 +159,15 @@ def gru_cell_finite_differences(sub: ModuleType, device: str) -> Partial | None:
 
 
 @GRADER.test("Part 3: gru_sequence outputs match torch.nn.GRU", points=2)
-def gru_sequence_outputs(sub: ModuleType, device: str) -> None:
-    report = check_against_reference(sub.gru_sequence, ref("gru_sequence"), device=device,
+def gru_sequence_outputs(sub: ModuleType) -> None:
+    report = check_against_reference(sub.gru_sequence, ref("gru_sequence"), device=device(),
                                      check_grads=False, raise_exception=False)
     _all_or_nothing(report)
 
 
 @GRADER.test("Part 3: gru_sequence gradients (backpropagation through time)", points=3)
-def gru_sequence_gradients(sub: ModuleType, device: str) -> Partial | None:
-    report = check_against_reference(sub.gru_sequence, ref("gru_sequence"), device=device,
+def gru_sequence_gradients(sub: ModuleType) -> Partial | None:
+    report = check_against_reference(sub.gru_sequence, ref("gru_sequence"), device=device(),
                                      raise_exception=False)
     return _partial(report, "gradient")
 
@@ -176,7 +178,7 @@ PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 @GRADER.test("Part 4: GRUCell parameters (names, order, shapes, initialisation)", points=2)
-def gru_cell_module_parameters(sub: ModuleType, device: str) -> None:
+def gru_cell_module_parameters(sub: ModuleType) -> None:
     mg.manual_seed(0)
     cell = sub.GRUCell(IN, H)
     named = list(cell.named_parameters())
@@ -201,14 +203,16 @@ def gru_cell_module_parameters(sub: ModuleType, device: str) -> None:
 
 
 @GRADER.test("Part 4: GRUCell loads PyTorch weights and matches torch.nn.GRUCell", points=2)
-def gru_cell_module_matches(sub: ModuleType, device: str) -> Partial | None:
-    ref_ = load_reference(ref("gru_cell"))
+def gru_cell_module_matches(sub: ModuleType) -> Partial | None:
+    given = load_reference(ref("gru_cell"), expected=False)  # no expected values yet
     cell = sub.GRUCell(IN, H)
-    cell.load_state_dict({k: ref_.inputs[k] for k in PARAMS})
-    cell.to(device)
-    x = mg.tensor(ref_.inputs["x"], dtype=mg.float32, device=device)
-    h = mg.tensor(ref_.inputs["h"], dtype=mg.float32, device=device)
+    cell.load_state_dict({k: given.inputs[k] for k in PARAMS})
+    cell.to(device())
+    x = mg.tensor(given.inputs["x"], dtype=mg.float32, device=device())
+    h = mg.tensor(given.inputs["h"], dtype=mg.float32, device=device())
     out = cell(x, h)
+    out.backward(mg.tensor(given.grad_outputs["output"], dtype=mg.float32, device=device()))
+    ref_ = load_reference(ref("gru_cell"))  # the student's code has run: now compare
     problems = []
     # float32 parameters against float64 reference values: float32 rounding, loosely
     tol = {"rtol": 1e-4, "atol": 1e-5}
@@ -216,7 +220,6 @@ def gru_cell_module_matches(sub: ModuleType, device: str) -> Partial | None:
         assert_close(out, ref_.outputs["output"].astype(np.float32), name="output", **tol)
     except AssertionError as e:
         problems.append(str(e))
-    out.backward(mg.tensor(ref_.grad_outputs["output"], dtype=mg.float32, device=device))
     for k in PARAMS:
         p = getattr(cell, k)
         try:
@@ -230,22 +233,11 @@ def gru_cell_module_matches(sub: ModuleType, device: str) -> Partial | None:
 
 
 @GRADER.test("Part 4: GRUCell starts from zeros when h is None", points=1)
-def gru_cell_module_default_state(sub: ModuleType, device: str) -> None:
+def gru_cell_module_default_state(sub: ModuleType) -> None:
     mg.manual_seed(0)
-    cell = sub.GRUCell(IN, H).to(device)
-    x = mg.randn(3, IN, device=device)
+    cell = sub.GRUCell(IN, H).to(device())
+    x = mg.randn(3, IN, device=device())
     out = cell(x)
     assert out.shape == (3, H), f"cell(x) has shape {out.shape}, expected {(3, H)}"
-    assert out.device == mg.device(device), f"cell(x) is on {out.device}, expected {device}"
-    assert_close(out, cell(x, mg.zeros(3, H, device=device)), name="cell(x) vs cell(x, 0)")
-
-
-# ----------------------------------------------------------------------------- running
-
-
-def grade(submission: str | os.PathLike[str], device: str = "cpu", only: str | None = None,
-          timeout: float | None = None) -> GradeReport:
-    """Grade the file ``submission`` (a gru.py, or a folder holding one) on ``device``."""
-    module = load_submission(submission, module="gru.py")
-    extra = {"minigrad_version": mg.__version__, "device": device}
-    return GRADER.run(module, only=only, timeout=timeout, extra=extra, device=device)
+    assert out.device == mg.device(device()), f"cell(x) is on {out.device}, expected {device()}"
+    assert_close(out, cell(x, mg.zeros(3, H, device=device())), name="cell(x) vs cell(x, 0)")

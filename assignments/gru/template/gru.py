@@ -1,6 +1,6 @@
 """Assignment: a gated recurrent unit (GRU) in minigrad.
 
-Fill in every function and method marked ``TODO`` (each now raises NotImplementedError).
+Fill in every function and method that raises NotImplementedError (``# YOUR CODE HERE``).
 Use minigrad operations only (``+ - * / @``, ``.sigmoid()``, ``.chunk()``, ``.T``, indexing,
 ``mg.stack``, ...): no NumPy on tensor values, no ``.data``, no ``.numpy()`` -- otherwise no
 gradient can flow. Do not use ``Tensor.tanh`` or ``mg.nn.GRUCell``: part 1 asks you to write
@@ -54,12 +54,14 @@ class Tanh(Function):
     @staticmethod
     def forward(ctx: Function, x: Tensor) -> Tensor:
         """Return tanh(x), computed without Tensor.tanh; save what backward needs."""
-        raise NotImplementedError("TODO: Tanh.forward")
+        # YOUR CODE HERE
+        raise NotImplementedError()
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         """Given grad = dL/dy, return dL/dx (same shape as x)."""
-        raise NotImplementedError("TODO: Tanh.backward")
+        # YOUR CODE HERE
+        raise NotImplementedError()
 
 
 def tanh(x: Tensor) -> Tensor:
@@ -70,7 +72,8 @@ def tanh(x: Tensor) -> Tensor:
 def gru_cell(x: Tensor, h: Tensor, weight_ih: Tensor, weight_hh: Tensor,
              bias_ih: Tensor | None = None, bias_hh: Tensor | None = None) -> Tensor:
     """One GRU step: return h' of shape (B, H). See the module docstring for the equations."""
-    raise NotImplementedError("TODO: gru_cell")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
 def gru_sequence(xs: Tensor, h0: Tensor, weight_ih: Tensor, weight_hh: Tensor,
@@ -80,7 +83,8 @@ def gru_sequence(xs: Tensor, h0: Tensor, weight_ih: Tensor, weight_hh: Tensor,
 
     Returns ``(outputs, h_T)``: every step's state stacked, (T, B, H), and the last one, (B, H).
     """
-    raise NotImplementedError("TODO: gru_sequence")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
 class GRUCell(Module):
@@ -88,8 +92,10 @@ class GRUCell(Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
         super().__init__()
-        raise NotImplementedError("TODO: GRUCell.__init__")
+        # YOUR CODE HERE
+        raise NotImplementedError()
 
     def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
         """Return h' for x (B, input_size) and h (B, H), or zeros for h when it is None."""
-        raise NotImplementedError("TODO: GRUCell.forward")
+        # YOUR CODE HERE
+        raise NotImplementedError()
