@@ -1,7 +1,7 @@
-"""The graded assignments under assignments/ (besides the GRU one): each solution earns full
-marks, each template earns nothing with a message for every test, each template is its solution
-with the student's parts cut out, and each planted bug of the debugging assignment is pinned by
-exactly one test. Graded through the Grader API, as the generic grader does."""
+"""The specifics of the assignments besides the GRU one: the files each must have, each planted
+bug of the debugging assignment pinned by exactly one test, partial credit for buggy submissions.
+(Every assignment's solution and template are graded in test_assignments.py, and its template
+checked against the solution in test_template.py.)"""
 
 from __future__ import annotations
 
@@ -47,25 +47,6 @@ def grade(checks: ModuleType, path: Path) -> GradeReport:
     return checks.GRADER.run(load_submission(path, module=checks.SUBMISSION))
 
 
-def _template_from(solution: str) -> str:
-    """The template rule: each ### BEGIN/END SOLUTION region, markers included, becomes
-    `# YOUR CODE HERE` and `raise NotImplementedError()` at the marker's indentation."""
-    out, inside = [], False
-    for line in solution.splitlines(keepends=True):
-        indent = line[: len(line) - len(line.lstrip())]
-        if line.strip() == "### BEGIN SOLUTION":
-            assert not inside, "nested ### BEGIN SOLUTION"
-            out += [f"{indent}# YOUR CODE HERE\n", f"{indent}raise NotImplementedError()\n"]
-            inside = True
-        elif line.strip() == "### END SOLUTION":
-            assert inside, "### END SOLUTION without a BEGIN"
-            inside = False
-        elif not inside:
-            out.append(line)
-    assert not inside, "### BEGIN SOLUTION without an END"
-    return "".join(out)
-
-
 @pytest.mark.parametrize("name", ALL)
 def test_assignment_has_the_contract_files(name: str) -> None:
     folder = ASSIGNMENTS / name
@@ -77,38 +58,6 @@ def test_assignment_has_the_contract_files(name: str) -> None:
     if (folder / "grader" / "make_references.py").exists():
         assert list((folder / "grader" / "references").glob("*.npz")), f"{name}: no references"
     assert checks.GRADER.max_score >= 10 and len(checks.GRADER.names) >= 2
-
-
-@pytest.mark.parametrize("checks", ALL, indirect=True)
-def test_solution_earns_full_marks(checks: ModuleType) -> None:
-    report = grade(checks, checks.SOLUTION)
-    failed = [f"{t.name}: {t.message}" for t in report.tests if not t.passed]
-    assert not failed, "\n".join(failed)
-    assert report.score == report.max_score == checks.GRADER.max_score
-
-
-@pytest.mark.parametrize("checks", ALL, indirect=True)
-def test_template_earns_nothing_with_a_message_per_test(checks: ModuleType) -> None:
-    template = checks.SOLUTION.parent.parent / "template" / checks.SUBMISSION
-    report = grade(checks, template)
-    assert [t.name for t in report.tests] == checks.GRADER.names
-    assert report.score == 0, report.text()
-    for t in report.tests:
-        assert t.message.strip(), f"{t.name}: no message"
-        if template.read_text().count("raise NotImplementedError()"):
-            assert t.message.startswith(f"not implemented yet ({checks.SUBMISSION}, line "), (
-                t.message)
-
-
-@pytest.mark.parametrize("name", WRITTEN)
-def test_template_is_the_solution_with_the_student_parts_cut_out(name: str) -> None:
-    checks = load_checks(name)
-    solution = checks.SOLUTION.read_text()
-    template = (checks.SOLUTION.parent.parent / "template" / checks.SUBMISSION).read_text()
-    assert solution.count("### BEGIN SOLUTION") >= 2
-    assert template == _template_from(solution), (
-        f"assignments/{name}/template/{checks.SUBMISSION} is out of date: write it again from "
-        "the solution")
 
 
 def bug_fixes() -> tuple[list[str], list[tuple[int, int, list[str]]]]:
