@@ -32,6 +32,8 @@ EXPECTED = {
     "06_char_lm.py": (["06_char_lm_loss.png"], "shakespeare"),
     "07_forecasting.py": (["07_series.png", "07_forecast.png"], None),
     "08_gpu.py": (["08_gpu_timings.png"], "rotten_tomatoes"),
+    "09_gru_by_the_numbers.py": (["09_gru_step.png"], None),
+    "10_seq2seq.py": (["10_seq2seq.png"], None),
 }
 
 

@@ -300,11 +300,10 @@ savefig(fig, "10_seq2seq.png")
 # In full mode (3,000 steps of 64 examples, hidden size 128) we measured, on 2 shared CPU
 # cores: training 120 s, test exact match **100.0%** (all 2,000 held-out days), baseline
 # 14.0%; validation had passed 99% after 900 steps. Quick mode trains 40 steps and reads
-# nothing right. When a smaller or shorter-trained model does err, the mistakes are
-# instructive: a day off by one near a month's end, or a US-order date read day-first. The
-# whole date has to pass through the H = 128 numbers of one state vector; **attention**
-# (Bahdanau, Cho & Bengio 2015) lets the decoder look back at every encoder state instead,
-# which is what long inputs such as sentences need. The exercises below start there.
+# nothing right. The task is easy for a GRU because a date is short: the whole of it fits
+# in the H = 128 numbers of one state vector. For long inputs such as sentences that single
+# hand-over becomes the bottleneck; **attention** (Bahdanau, Cho & Bengio 2015) lets the
+# decoder look back at every encoder state at each output step instead.
 #
 # ## What you have seen
 #
@@ -318,3 +317,17 @@ savefig(fig, "10_seq2seq.png")
 # %%
 print(f"RESULT: test exact match {test_acc:.1%} (seq2seq GRU) vs {baseline_acc:.1%} (baseline)"
       + (" [quick mode: meaningless]" if QUICK else ""))
+
+# %% [markdown]
+# ## Exercises
+#
+# Worked solutions, each a runnable script ending in a check, are in
+# `tutorials/solutions/10_seq2seq_ex<K>.py`.
+#
+# 1. **Where the baseline fails.** Measure the baseline's exact match format by format. On
+#    which formats is it always right, on which never, and where does it score about 1/12?
+#    Explain each from the rule.
+# 2. **Teacher forcing is parallel.** Show that one call of the decoder GRU on the
+#    teacher-forced input (all 10 steps at once) gives the same scores as 10 calls of one
+#    step each, feeding the true previous character and carrying the state by hand. Why
+#    can greedy decoding not be written as one call?
