@@ -27,7 +27,7 @@ import datetime as dt
 import re
 
 import numpy as np
-from _helpers import QUICK, Timer, banner, plt, progress, savefig
+from _helpers import QUICK, Timer, banner, caveat, plt, progress, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -263,10 +263,7 @@ print(f"training took {t_train.seconds:.0f} s")
 # %%
 predicted = translate(model, test_src)
 test_acc = exact_match(predicted, test_tgt)
-print(f"test exact match: seq2seq GRU {test_acc:.1%}   baseline {baseline_acc:.1%}")
-if QUICK:
-    print("(quick mode: a few dozen training steps on a tiny model; these numbers mean "
-          "nothing, run without --quick for the real ones)")
+print(f"test exact match: seq2seq GRU {test_acc:.1%}   baseline {baseline_acc:.1%}{caveat()}")
 
 wrong = [(s, p, t) for s, p, t in zip(test_src, predicted, test_tgt) if p != t]
 print(f"{len(wrong)} wrong; the first few:")
@@ -316,7 +313,7 @@ savefig(fig, "10_seq2seq.png")
 
 # %%
 print(f"RESULT: test exact match {test_acc:.1%} (seq2seq GRU) vs {baseline_acc:.1%} (baseline)"
-      + (" [quick mode: meaningless]" if QUICK else ""))
+      f"{caveat()}")
 
 # %% [markdown]
 # ## Exercises

@@ -79,3 +79,9 @@ def banner(title: str) -> None:
     """Say which mode we run in, once, at the top of a tutorial."""
     mode = "QUICK mode (a small slice, for tests)" if QUICK else "full mode"
     print(f"== {title} -- {mode} ==")
+
+
+def caveat() -> str:
+    """Nothing in full mode; in quick mode, a reminder to print after every trained result: a
+    few steps on a small slice show that the code runs, and nothing about the method."""
+    return " [quick mode: a smoke test, this number means nothing]" if QUICK else ""
