@@ -31,7 +31,7 @@
 
 # %%
 import numpy as np
-from _helpers import OUT, QUICK, banner, plt, progress, savefig
+from _helpers import QUICK, banner, draw_graph, plt, progress, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -177,8 +177,8 @@ assert np.allclose(h_lib, np.tanh(a_grid)) and not np.allclose(h_lib, np.arctan(
 
 # %%
 short = unroll(params, x[:3]).sum()
-viz.render(viz.to_dot(short, params=params, title="an RNN unrolled over 3 steps"),
-           OUT / "02_unrolled.png", quiet=False)
+draw_graph(viz.to_dot(short, params=params, title="an RNN unrolled over 3 steps"),
+           "02_unrolled.png")
 
 # %% [markdown]
 # ## Backpropagation through time, by hand
