@@ -230,7 +230,6 @@ print(f"r_t = 0, z_t = 0: two different h_(t-1), same input -> h_t differ by "
 assert np.abs(a - b).max() < 1e-6
 
 # %% [markdown]
-# <a id="sources"></a>
 # > **Where the sources go wrong: which way round z works**
 # >
 # > *递归神经网络的记忆机制* (section 3.3) writes the GRU's last line as
