@@ -5,9 +5,10 @@
 # numbers). Many tasks map a sequence to *another sequence* of a different length: translation,
 # summarising, reading a spoken number. The classic recurrent answer is the **encoder–decoder**
 # (Sutskever, Vinyals & Le 2014; Cho et al. 2014): one recurrent network reads the input and
-# hands its final state to a second one that writes the output, one token at a time. All five
-# articles the course draws on list machine translation among the uses of RNNs; none of them
-# builds one. Here we do, on a task whose answers can be checked exactly:
+# hands its final state to a second one that writes the output, one token at a time. Three of
+# the articles the course draws on list machine translation among the uses of RNNs, and
+# *递归神经网络* names the many-to-many shape; none of them builds one. Here we do, on a task
+# whose answers can be checked exactly:
 #
 #     "Friday, 05 March 2021"   ->  "2021-03-05"
 #     "03/05/2021"              ->  "2021-03-05"   (US order: month first)
