@@ -235,8 +235,10 @@ assert np.abs(a - b).max() < 1e-6
 # > *递归神经网络的记忆机制* (section 3.3) writes the GRU's last line as
 # > h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t: there z_t = 1 means *take the candidate*. PyTorch,
 # > cuDNN, Keras and minigrad write h_t = (1 - z_t) ⊙ h̃_t + z_t ⊙ h_{t-1}: z_t = 1 means
-# > *keep the old state*. The article's other lines are the textbook form (reset before W,
-# > so reset_after=False, with one bias per gate).
+# > *keep the old state*, as in the GRU's original paper (Cho et al. 2014); the article's
+# > form is the one of Chung et al. (2014) and of many textbooks. The article's other lines
+# > are the textbook candidate (reset before W, so reset_after=False, with one bias per
+# > gate).
 # >
 # > Neither is wrong on its own: they are **the same model with z relabelled**. Since
 # > σ(-a) = 1 - σ(a), the article's gate is z'_t = 1 - z_t, which a network produces by
