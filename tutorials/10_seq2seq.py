@@ -175,25 +175,33 @@ class Seq2Seq(nn.Module):
         self.out = nn.Linear(hidden, vocab_size)
 
     def encode(self, ids, lengths):
-        _, h = self.encoder(self.embed(mg.tensor(ids)), lengths=lengths)
-        return h  # (1, B, hidden): one layer's final state
+        """The encoder's outputs with a mask of the padding (the attention model of the last
+        section reads them; this one does not), and its final state h (1, B, hidden)."""
+        o, h = self.encoder(self.embed(mg.tensor(ids)), lengths=lengths)
+        pad = np.arange(ids.shape[1])[None, None, :] >= np.asarray(lengths)[:, None, None]
+        return (o, pad), h
+
+    def read_out(self, dec, memory):
+        """Scores of the next character from the decoder's states dec (B, K, hidden)."""
+        return self.out(dec)
 
     def forward(self, ids, lengths, y_in):
         """Teacher forcing: the decoder reads the true previous characters y_in (B, 10) and
         returns the scores of the next ones, (B, 10, vocab)."""
-        o, _ = self.decoder(self.embed(mg.tensor(y_in)), self.encode(ids, lengths))
-        return self.out(o)
+        memory, h = self.encode(ids, lengths)
+        dec, _ = self.decoder(self.embed(mg.tensor(y_in)), h)
+        return self.read_out(dec, memory)
 
     def greedy(self, ids, lengths, steps=OUT_LEN):
         """Write the answer one character at a time, each time feeding back the most likely
         character: (B, steps) ids."""
         with mg.no_grad():
-            h = self.encode(ids, lengths)
+            memory, h = self.encode(ids, lengths)
             y = np.full((len(lengths), 1), stoi[BOS])
             written = []
             for _ in range(steps):
-                o, h = self.decoder(self.embed(mg.tensor(y)), h)
-                y = self.out(o).argmax(-1).numpy()  # (B, 1)
+                dec, h = self.decoder(self.embed(mg.tensor(y)), h)
+                y = self.read_out(dec, memory).argmax(-1).numpy()  # (B, 1)
                 written.append(y)
         return np.concatenate(written, axis=1)
 
@@ -223,36 +231,45 @@ print(model)
 # every later step and the first thousands of updates would learn from garbage.
 #
 # Each batch draws fresh training days and fresh formats, so the model never sees the same
-# list twice (the training days are 70,000; days × formats about 840,000 pairs).
+# list twice (the training days are 70,000; days × formats about 840,000 pairs). Every tenth
+# of the way we measure exact match on the validation days with greedy decoding (next
+# section).
 
 # %%
-opt = optim.Adam(model.parameters(), lr=CONFIG["lr"])
-sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=CONFIG["steps"])
-history = {"step": [], "loss": [], "val": []}
-losses = []
-with Timer() as t_train:
-    for step in progress(range(1, CONFIG["steps"] + 1), desc="training"):
-        pick = rng.integers(len(train_days), size=CONFIG["batch_size"])
-        src, tgt = write([train_days[k] for k in pick], rng)
-        ids, lengths = encode_inputs(src)
-        y, y_in = encode_targets(tgt)
-        scores = model(ids, lengths, y_in)  # (B, 10, V)
-        loss = F.cross_entropy(scores.reshape(-1, V), mg.tensor(y.reshape(-1)))
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), CONFIG["clip"])
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
-        if step % (CONFIG["steps"] // 10) == 0:
-            val_acc = exact_match(translate(model, val_src), val_tgt)
-            history["step"].append(step)
-            history["loss"].append(float(np.mean(losses)))
-            history["val"].append(val_acc)
-            losses = []
-            print(f"step {step}: train loss {history['loss'][-1]:.3f}, validation exact match "
-                  f"{val_acc:.1%} ({t_train.elapsed():.0f} s)")
-print(f"training took {t_train.seconds:.0f} s")
+def fit(model, steps):
+    """Adam with a cosine-decaying learning rate; returns the validation history."""
+    opt = optim.Adam(model.parameters(), lr=CONFIG["lr"])
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    history = {"step": [], "loss": [], "val": []}
+    losses = []
+    with Timer() as t:
+        for step in progress(range(1, steps + 1), desc="training"):
+            pick = rng.integers(len(train_days), size=CONFIG["batch_size"])
+            src, tgt = write([train_days[k] for k in pick], rng)
+            ids, lengths = encode_inputs(src)
+            y, y_in = encode_targets(tgt)
+            scores = model(ids, lengths, y_in)  # (B, 10, V)
+            loss = F.cross_entropy(scores.reshape(-1, V), mg.tensor(y.reshape(-1)))
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), CONFIG["clip"])
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+            if step % (steps // 10) == 0:
+                val_acc = exact_match(translate(model, val_src), val_tgt)
+                history["step"].append(step)
+                history["loss"].append(float(np.mean(losses)))
+                history["val"].append(val_acc)
+                losses = []
+                print(f"step {step}: train loss {history['loss'][-1]:.3f}, validation exact "
+                      f"match {val_acc:.1%} ({t.elapsed():.0f} s)")
+    print(f"training took {t.seconds:.0f} s")
+    history["seconds"] = t.seconds
+    return history
+
+
+history = fit(model, CONFIG["steps"])
 
 # %% [markdown]
 # ## Greedy decoding on the test days
@@ -300,9 +317,72 @@ savefig(fig, "10_seq2seq.png")
 # 14.0%; validation had passed 99% after 900 steps. Quick mode trains 40 steps and reads
 # nothing right. The task is easy for a GRU because a date is short: the whole of it fits
 # in the H = 128 numbers of one state vector. For long inputs such as sentences that single
-# hand-over becomes the bottleneck; **attention** (Bahdanau, Cho & Bengio 2015) lets the
-# decoder look back at every encoder state at each output step instead.
+# hand-over becomes the bottleneck, which attention removes: the last section tries it.
 #
+# ## Optional: attention
+#
+# Without attention, the decoder sees the input only through h^{enc}_S, one vector. With
+# **attention** (Bahdanau, Cho & Bengio 2015; here the simpler "dot" form of Luong, Pham &
+# Manning 2015), every output step also looks back at all encoder outputs o_1 ... o_S: it
+# scores each against its own state d_k = h^{dec}_k, turns the scores into weights that sum
+# to 1, and reads their weighted mean, the **context** c_k:
+#
+# $$\alpha_{k,s} = \frac{\exp(d_k \cdot o_s)}{\sum_{s'} \exp(d_k \cdot o_{s'})}, \qquad
+#   c_k = \sum_s \alpha_{k,s}\, o_s, \qquad
+#   p(y_k \mid y_{<k}, x) = \operatorname{softmax}([d_k; c_k]\, W^T + b) .$$
+#
+# Padding positions get a score of -10^4, so a weight of 0. Only the read-out changes, so
+# the subclass overrides `read_out`; teacher forcing and greedy decoding are inherited. We
+# train it for half as many steps.
+
+# %%
+class AttentionSeq2Seq(Seq2Seq):
+    def __init__(self, vocab_size, embed_dim, hidden):
+        super().__init__(vocab_size, embed_dim, hidden)
+        self.out = nn.Linear(2 * hidden, vocab_size)  # reads [d_k; c_k]
+
+    def attention(self, dec, memory):
+        """alpha (B, K, S): how much output step k looks at input position s."""
+        enc, pad = memory
+        scores = dec @ enc.transpose(1, 2)  # d_k . o_s
+        return F.softmax(scores + mg.tensor(pad * -1e4, dtype=scores.dtype), -1)
+
+    def read_out(self, dec, memory):
+        context = self.attention(dec, memory) @ memory[0]  # (B, K, hidden)
+        return self.out(mg.cat([dec, context], -1))
+
+
+mg.manual_seed(1)
+attn_model = AttentionSeq2Seq(V, CONFIG["embed_dim"], CONFIG["hidden"])
+attn_history = fit(attn_model, CONFIG["steps"] // 2)
+attn_acc = exact_match(translate(attn_model, test_src), test_tgt)
+print(f"test exact match with attention: {attn_acc:.1%} after {CONFIG['steps'] // 2} steps "
+      f"(without: {test_acc:.1%} after {CONFIG['steps']}){caveat()}")
+
+# %% [markdown]
+# Where does it look? The weights α for one test date, one row per output character: to
+# write the year it should look at the year's digits, to write the month at the month's name
+# or number, wherever the format put them.
+
+# %%
+sample_src, sample_tgt = test_src[0], test_tgt[0]
+ids, lengths = encode_inputs([sample_src])
+y, y_in = encode_targets([sample_tgt])
+with mg.no_grad():
+    memory, h = attn_model.encode(ids, lengths)
+    dec, _ = attn_model.decoder(attn_model.embed(mg.tensor(y_in)), h)
+    alpha = attn_model.attention(dec, memory).numpy()[0]  # (10, S)
+assert np.allclose(alpha.sum(-1), 1)
+fig, ax = plt.subplots(figsize=(0.3 * len(sample_src) + 2, 3.6))
+ax.imshow(alpha, cmap="Greys", aspect="auto", vmin=0, vmax=1)
+ax.set_xticks(range(len(sample_src)), list(sample_src))
+ax.set_yticks(range(OUT_LEN), list(sample_tgt))
+ax.set_xlabel("input character")
+ax.set_ylabel("output character")
+ax.set_title("attention weights α (dark = looked at)")
+savefig(fig, "10_attention.png")
+
+# %% [markdown]
 # ## What you have seen
 #
 # * An encoder–decoder is two recurrent networks and one hand-over: the encoder's final state
@@ -313,8 +393,8 @@ savefig(fig, "10_seq2seq.png")
 #   or it is not.
 
 # %%
-print(f"RESULT: test exact match {test_acc:.1%} (seq2seq GRU) vs {baseline_acc:.1%} (baseline)"
-      f"{caveat()}")
+print(f"RESULT: test exact match {test_acc:.1%} (seq2seq GRU), {attn_acc:.1%} (with attention, "
+      f"half the steps) vs {baseline_acc:.1%} (baseline){caveat()}")
 
 # %% [markdown]
 # ## Exercises
