@@ -20,8 +20,9 @@
 # data set. The days are split once, at random, into training, validation and test days, so a
 # test date has never been seen in *any* format.
 #
-# **Time**: about 2 minutes on 2 CPU cores in full mode; seconds with `--quick`, whose
-# accuracy means nothing (it trains for a few dozen steps only).
+# **Time**: 3 to 8.5 minutes on 2 CPU cores in full mode (about 2.5 minutes of CPU time; the
+# longer figure on a busy machine); seconds with `--quick`, whose accuracy means nothing (it
+# trains for a few dozen steps only).
 
 # %%
 import datetime as dt
@@ -312,11 +313,12 @@ savefig(fig, "10_seq2seq.png")
 # %% [markdown]
 # ## What to look for
 #
-# In full mode (3,000 steps of 64 examples, hidden size 128) we measured, on 2 shared CPU
-# cores: training 120 s, test exact match **100.0%** (all 2,000 held-out days), baseline
-# 14.0%; validation had passed 99% after 900 steps. Quick mode trains 40 steps and reads
-# nothing right. The task is easy for a GRU because a date is short: the whole of it fits
-# in the H = 128 numbers of one state vector. For long inputs such as sentences that single
+# In full mode (3,000 steps of 64 examples, hidden size 128) we measured a test exact match
+# of **100.0%** (all 2,000 held-out days) against 14.0% for the baseline; validation had
+# passed 99% after 900 steps. Training took 120 s on 2 CPU cores, 335 s when they were
+# shared with other jobs. Quick mode trains 40 steps and reads nothing right. The task is
+# easy for a GRU because a date is short: the whole of it fits in the H = 128 numbers of one
+# state vector. For long inputs such as sentences that single
 # hand-over becomes the bottleneck, which attention removes: the last section tries it.
 #
 # ## Optional: attention
@@ -360,9 +362,12 @@ print(f"test exact match with attention: {attn_acc:.1%} after {CONFIG['steps'] /
       f"(without: {test_acc:.1%} after {CONFIG['steps']}){caveat()}")
 
 # %% [markdown]
-# Where does it look? The weights α for one test date, one row per output character: to
-# write the year it should look at the year's digits, to write the month at the month's name
-# or number, wherever the format put them.
+# In full mode we measured 98.9% test exact match after 1,500 steps (the model without
+# attention: 100.0% after 3,000, and already 100.0% on the validation days at step 1,500).
+# So on dates, at most 28 characters long, one state vector is enough and attention adds no
+# accuracy; what it adds is a window into the model. The weights α for one test date, one row
+# per output character: in full mode, to write the year it looks at the year's digits, to
+# write the month at the month's name or number, wherever the format put them.
 
 # %%
 sample_src, sample_tgt = test_src[0], test_tgt[0]
