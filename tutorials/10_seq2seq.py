@@ -318,8 +318,8 @@ savefig(fig, "10_seq2seq.png")
 # passed 99% after 900 steps. Training took 120 s on 2 CPU cores, 335 s when they were
 # shared with other jobs. Quick mode trains 40 steps and reads nothing right. The task is
 # easy for a GRU because a date is short: the whole of it fits in the H = 128 numbers of one
-# state vector. For long inputs such as sentences that single
-# hand-over becomes the bottleneck, which attention removes: the last section tries it.
+# state vector. For long inputs such as sentences that single hand-over becomes the
+# bottleneck, which attention removes: the last section tries it.
 #
 # ## Optional: attention
 #
