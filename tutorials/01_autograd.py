@@ -17,7 +17,7 @@
 
 # %%
 import numpy as np
-from _helpers import OUT, banner, plt, savefig
+from _helpers import banner, draw_graph, plt, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -50,33 +50,28 @@ print("y_hat =", y_hat)
 print("L =", L)
 
 # %% [markdown]
-# `L` is not just a number: `L.grad_fn` is the last operation (a `Sum`), and each operation
-# keeps an edge to what produced each of its inputs. Following the edges from `L` down to the
-# leaves (`w`, `b`) walks the whole graph backwards; that is exactly the route `backward` takes.
-# Let us walk it ourselves, with an explicit stack (no recursion, so a 10,000-step recurrence
-# would be fine too).
+# `L` is not just a number: `L.grad_fn` is the operation that made it (a `Sum`), and each
+# operation keeps an edge to what produced each of its inputs, down to the **leaves**: the
+# tensors we created ourselves (`x`, `y`, `w`, `b`), which have no `grad_fn`. `backward`
+# walks those edges from `L` to the leaves. For the tensors we named, `grad_fn` and
+# `is_leaf` show where they sit in the graph:
 
 # %%
-def walk(t):
-    """Print every op behind t, depth first; leaves are tensors, marked (leaf)."""
-    stack, seen = [(t.grad_fn, 0)], set()
-    while stack:
-        node, depth = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        print("  " * depth + type(node).__name__)
-        for edge in reversed(node._edges):  # one edge per input; None = no gradient needed
-            if edge is None:
-                continue
-            target, index = edge
-            if index == -1:  # the engine's mark for "this input is a leaf tensor"
-                print("  " * (depth + 1) + f"(leaf) shape {target.shape}")
-            else:
-                stack.append((target, depth + 1))
+for name, t in [("x", x), ("w", w), ("b", b), ("y_hat", y_hat), ("L", L)]:
+    made_by = type(t.grad_fn).__name__ if t.grad_fn is not None else "-"
+    print(f"{name:6s} is_leaf={t.is_leaf!s:5s}  requires_grad={t.requires_grad!s:5s}  "
+          f"grad_fn={made_by}")
 
+# %% [markdown]
+# The operations in between (the matrix product, the subtraction, the square) made tensors
+# we never named. To see all of them, follow the edges: `mg.viz.to_dot(L)` walks the whole
+# graph from `L` (with an explicit stack, so a 10,000-step recurrence is fine too) and
+# writes one line per node and per edge, `a -> b` meaning "a feeds b". (PyTorch exposes the
+# edges themselves as `grad_fn.next_functions`; minigrad keeps them private and lets
+# `mg.viz` do the walking.) The section at the end draws such a graph.
 
-walk(L)
+# %%
+print(viz.to_dot(L, params={"w": w, "b": b}))
 
 # %% [markdown]
 # ## `backward`
@@ -227,9 +222,11 @@ savefig(fig, "01_softplus.png")
 #
 # `viz.to_dot` turns the graph behind a tensor into Graphviz's DOT text: ovals are ops named
 # by class, boxes are tensors with their shapes; parameters (named via `params=`) are green,
-# other leaves that require grad yellow, the output blue. `viz.render` writes the picture
-# if Graphviz's `dot` program is installed, and otherwise the `.dot` file with instructions.
-# (Draw before `backward`: it frees the graph.)
+# other leaves that require grad yellow, the output blue. Paste the text into any Graphviz
+# viewer, or let `draw_graph` (in `tutorials/_helpers.py`) make a PNG: it uses Graphviz's
+# `dot` program when it is installed (`apt install graphviz`, `brew install graphviz` or
+# `conda install graphviz`; the layout is nicer) and otherwise draws the same nodes and
+# edges with matplotlib. (Draw before `backward`: it frees the graph.)
 #
 # Here: one neuron, \hat y = tanh(x W^T + b), and a squared-error loss.
 
@@ -239,13 +236,8 @@ x1 = mg.tensor([[0.5, -1.0]])
 loss = ((neuron(x1).tanh() - 1.0) ** 2).sum()
 dot = viz.to_dot(loss, params=dict(neuron.named_parameters()), title="one neuron")
 print(dot)
-drawn = viz.render(dot, OUT / "01_graph.png")
-print("graph written to", drawn.name)
-if drawn.suffix == ".png":
-    fig, ax = plt.subplots(figsize=(4, 5))
-    ax.imshow(plt.imread(drawn))
-    ax.axis("off")
-    savefig(fig, "01_graph_shown.png")
+drawn = draw_graph(dot, "01_graph.png")
+print("graph drawn to", drawn.name)
 
 # %% [markdown]
 # ## What you have seen

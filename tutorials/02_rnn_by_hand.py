@@ -31,7 +31,7 @@
 
 # %%
 import numpy as np
-from _helpers import OUT, QUICK, banner, plt, progress, savefig
+from _helpers import QUICK, banner, draw_graph, plt, progress, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -48,8 +48,10 @@ DT = mg.float64  # float64 throughout, so "equal" can mean equal to ~1e-15
 #
 # We standardise with the mean and standard deviation of the training years only (the test
 # years must stay unseen), train on 1700-1955 and keep 1956-2008 for testing.
-# For training, the 256 training steps are cut into B = 8 windows of T = 32 years, processed
-# side by side as a batch: tensors of shape (T, B, 1), time first.
+# The 256 training years give 255 (input, target) pairs: every year but the last is an
+# input, every year but the first a target, so even the last target, 1955, is a training
+# year. The pairs are cut into B = 5 windows of T = 51 years, processed side by side as a
+# batch: tensors of shape (T, B, 1), time first.
 
 # %%
 series = load_sunspots(monthly=False)
@@ -58,11 +60,12 @@ n_train = int(np.searchsorted(years, 1956))  # 256 years, 1700-1955
 mu, sd = values[:n_train].mean(), values[:n_train].std()
 z = (values - mu) / sd  # the standardised series
 
-T, B = 32, 8
+T, B = 51, 5
+assert T * B == n_train - 1  # inputs z[0..254], targets z[1..255]: no test year among them
 x_np = z[: T * B].reshape(B, T).T[:, :, None]  # (T, B, 1): column b is window b
 y_np = z[1 : T * B + 1].reshape(B, T).T[:, :, None]  # the next year's value
-print(f"{len(values)} years; training windows x: {x_np.shape}, test years "
-      f"{years[n_train]}-{years[-1]}")
+print(f"{len(values)} years; training windows x: {x_np.shape}, last target year "
+      f"{years[T * B]}, test years {years[n_train]}-{years[-1]}")
 
 # %% [markdown]
 # ## The cell in three lines, and unrolling
@@ -134,13 +137,48 @@ with mg.no_grad():
     print("unrolled vs nn.RNN (fused):   ", float(abs(ours - layer_fused(x)[0]).max()))
 
 # %% [markdown]
+# > **Where the sources go wrong: tanh is not the arc-tangent**
+# >
+# > *递归神经网络* (the section on the simple RNN) says the function f_w is usually the
+# > 反正切 function, the **arc-tangent**, and then writes tanh. tanh is the **hyperbolic
+# > tangent** (双曲正切), tanh(a) = (e^a - e^{-a}) / (e^a + e^{-a}): values in (-1, 1),
+# > derivative 1 - tanh²(a), which is the (1 - h_t²) of the BPTT below. The arc-tangent
+# > arctan(a) has values in (-π/2, π/2) and derivative 1/(1 + a²): a different function, and
+# > a hand-derived backward written for one is wrong for the other. The check: the library's
+# > cell computes tanh, not arctan.
+
+# %%
+a_grid = np.linspace(-3, 3, 7)
+print("a        ", a_grid)
+print("tanh(a)  ", np.round(np.tanh(a_grid), 4))
+print("arctan(a)", np.round(np.arctan(a_grid), 4))
+one = nn.RNNCell(1, 1, bias=False, dtype=DT)
+with mg.no_grad():
+    one.weight_ih.data[...] = 1.0  # so the cell's pre-activation is a itself (h_0 = 0)
+    h_lib = one(mg.tensor(a_grid[:, None], dtype=DT)).numpy()[:, 0]
+print("RNNCell  ", np.round(h_lib, 4))
+assert np.allclose(h_lib, np.tanh(a_grid)) and not np.allclose(h_lib, np.arctan(a_grid), atol=0.1)
+
+# %% [markdown]
+# > **Where the sources go wrong: an RNN that starts at zero stays useless**
+# >
+# > *AI大模型的基本原理-2.2 深度学习基础-2.2.3 循环神经网络* gives a NumPy RNN whose weights
+# > and biases all start at zero. Then a_t = 0 at every step, h_t = tanh(0) = 0, and the
+# > output is the bias b_y for *every* input: a constant. Worse, it stays one. With h_t = 0,
+# > the read-out's gradient δW_hy = Σ_t δŷ_t^T h_t is 0, and with W_hy = 0 no gradient
+# > reaches h_t (δh_t = δŷ_t W_hy + ... = 0), so W_ih, W_hh and the hidden biases never move;
+# > only b_y learns, the mean of the targets. Weights must start random and small (PyTorch
+# > draws them from U(-1/√H, 1/√H), as `make_params` does). The check uses our BPTT
+# > below on all-zero parameters.
+
+# %% [markdown]
 # Here is what autograd records for T = 3 steps (drawn with `mg.viz`, see tutorial 1): the
 # same four parameters feed every step, and each step's h_t feeds the next.
 
 # %%
 short = unroll(params, x[:3]).sum()
-viz.render(viz.to_dot(short, params=params, title="an RNN unrolled over 3 steps"),
-           OUT / "02_unrolled.png", quiet=False)
+draw_graph(viz.to_dot(short, params=params, title="an RNN unrolled over 3 steps"),
+           "02_unrolled.png")
 
 # %% [markdown]
 # ## Backpropagation through time, by hand
@@ -190,6 +228,19 @@ def loss_and_grads_by_hand(p, x, y):
         d_a_next = d_a
     return L, g
 
+
+# %% [markdown]
+# First, the zero-initialised RNN of the box above: a different input gives the same output,
+# and only b_y receives a gradient.
+
+# %%
+zeros = {k: np.zeros(v.shape) for k, v in params.items()}
+L0, g0 = loss_and_grads_by_hand(zeros, x_np, y_np)
+_, g0_other = loss_and_grads_by_hand(zeros, 3 * x_np + 1, y_np)
+print("zero init: |gradient| per parameter:",
+      {k: float(np.abs(v).max()) for k, v in g0.items()})
+assert all(not np.abs(g0[k]).any() for k in zeros if k != "b_y") and np.abs(g0["b_y"]).any()
+assert np.array_equal(g0["b_y"], g0_other["b_y"])  # the input makes no difference at all
 
 # %% [markdown]
 # ## The two gradients, side by side

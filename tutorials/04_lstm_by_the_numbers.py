@@ -3,7 +3,10 @@
 #
 # The LSTM's equations look heavier than they are. In this tutorial we push one concrete
 # input through one LSTM step with a pencil (well, NumPy), number by number, and then check
-# every number against `mg.nn.LSTMCell`. Then we do the same for one gradient.
+# every number against `mg.nn.LSTMCell`. Then we do the same for one gradient. Last, we
+# redo a published worked example with two hidden units, whose numbers do not hold together
+# as printed, and look at three ways the course's source articles get the LSTM wrong, each
+# with a check you can run.
 #
 # Runs in a second or two.
 #
@@ -202,9 +205,200 @@ ax2.set_title("memory and output")
 ax2.tick_params(axis="x", labelsize=8)
 savefig(fig, "04_lstm_step.png")
 
+# %% [markdown]
+# ## A worked example from the literature, with shapes that fit
+#
+# *RNN与其他深度学习模型的比较* (section 4.2) works through one LSTM step with two hidden units
+# and a two-dimensional input: x_t = [0.5, 0.1], h_{t-1} = [0.2, 0.4], c_{t-1} = [0.6, -0.2].
+# It writes each gate on the concatenation [h_{t-1}, x_t], a vector of 4 numbers:
+# a_f = W_f [h_{t-1}, x_t] + b_f, and so on. Its numbers do not hold together (see the box
+# below), so here it is again with every number recomputed.
+#
+# Each gate's W has shape **(2, 4)**: one row per hidden unit, one column per entry of
+# [h_{t-1}, x_t]. The article gives no weights, so we chose them (and the biases) so that the
+# pre-activations are the article's where it gives them: the forget gate's [0.3, 0.5] (the
+# first column of its 2×2 display); for the input gate and the candidate, round values
+# whose gates match its i_t = [0.41, 0.29] and c̃_t = [0.72, -0.59]. The article stops
+# before the output gate; ours is an arbitrary a_o = [0.4, -0.2].
+
+# %%
+x_004 = np.array([0.5, 0.1])
+h_004 = np.array([0.2, 0.4])
+c_004 = np.array([0.6, -0.2])
+hx = np.concatenate([h_004, x_004])  # [h_{t-1}, x_t], (4,)
+W_004 = {  # gate -> (W of shape (2, 4) on [h1, h2, x1, x2], b of shape (2,))
+    "i": (np.array([[-0.5, 0.5, -0.4, 0.2], [0.3, -1.0, -0.2, 0.0]]), np.array([-0.28, -0.46])),
+    "f": (np.array([[0.5, 0.25, 0.2, -1.0], [-0.5, 1.0, 0.4, 0.5]]), np.array([0.1, -0.05])),
+    "g": (np.array([[1.0, 0.5, 0.6, 0.3], [-0.4, -0.6, -0.2, 0.5]]), np.array([0.18, -0.31])),
+    "o": (np.array([[0.3, 0.2, 0.4, 1.0], [0.6, -0.5, -0.1, 0.2]]), np.array([-0.04, -0.09])),
+}
+pre = {k: W @ hx + b for k, (W, b) in W_004.items()}
+for k, a_k in pre.items():
+    print(f"a_{k} = W_{k} [h, x] + b_{k} = {a_k}   (W_{k} {W_004[k][0].shape})")
+assert np.allclose(pre["f"], [0.3, 0.5]) and np.allclose(pre["i"], [-0.36, -0.9])
+assert np.allclose(pre["g"], [0.91, -0.68]) and np.allclose(pre["o"], [0.4, -0.2])
+
+# %% [markdown]
+# For the forget gate's first unit, by hand: 0.5·0.2 + 0.25·0.4 + 0.2·0.5 - 1.0·0.1 + 0.1
+# = 0.3. Then the gates:
+#
+# | | unit 1 | unit 2 | the article |
+# |---|---|---|---|
+# | f_t = σ(a_f) | σ(0.3) = **0.5744** | σ(0.5) = 0.6225 | 0.63, 0.82 |
+# | i_t = σ(a_i) | σ(-0.36) = 0.4110 | σ(-0.9) = 0.2891 | 0.41, 0.29 |
+# | c̃_t = tanh(a_g) | tanh(0.91) = 0.7211 | tanh(-0.68) = -0.5915 | 0.72, -0.59 |
+# | o_t = σ(a_o) | σ(0.4) = 0.5987 | σ(-0.2) = 0.4502 | (not computed) |
+#
+# The memory, elementwise (⊙ multiplies two vectors entry by entry; no diagonal matrices
+# are needed):
+#
+# c_t = f_t ⊙ c_{t-1} + i_t ⊙ c̃_t = [0.5744·0.6, 0.6225·(-0.2)] + [0.4110·0.7211,
+# 0.2891·(-0.5915)] = [0.3447, -0.1245] + [0.2964, -0.1710] = **[0.6410, -0.2955]**
+# (the article's [0.6732, -0.3351] follows from its wrong f_t).
+#
+# And the output the article leaves out: h_t = o_t ⊙ tanh(c_t) = [0.5987·0.5656,
+# 0.4502·(-0.2872)] = **[0.3386, -0.1293]**.
+
+# %%
+f_004, i_004 = sigma(pre["f"]), sigma(pre["i"])
+g_004, o_004 = np.tanh(pre["g"]), sigma(pre["o"])
+c_new = f_004 * c_004 + i_004 * g_004
+h_new = o_004 * np.tanh(c_new)
+print(f"f_t = {f_004}  i_t = {i_004}  c~_t = {g_004}  o_t = {o_004}")
+print(f"c_t = {c_new}   h_t = {h_new}")
+assert np.allclose(f_004, [0.5744, 0.6225], atol=5e-5)
+assert np.allclose(c_new, [0.6410, -0.2955], atol=5e-5)
+assert np.allclose(h_new, [0.3386, -0.1293], atol=5e-5)
+
+# %% [markdown]
+# **Onto the module's parameters.** W_f acts on [h_{t-1}, x_t], so its first two columns
+# are the hidden-side block W_hf and its last two the input-side block W_if. Stacked in the
+# gate order (i, f, g, o), the hidden-side blocks make `weight_hh` (8, 2), the input-side
+# blocks `weight_ih` (8, 2); each gate's single bias goes into `bias_ih`, with `bias_hh` zero
+# (only their sum matters).
+
+# %%
+H2 = 2
+weight_hh = np.concatenate([W_004[k][0][:, :H2] for k in "ifgo"])  # columns acting on h
+weight_ih = np.concatenate([W_004[k][0][:, H2:] for k in "ifgo"])  # columns acting on x
+bias_ih = np.concatenate([W_004[k][1] for k in "ifgo"])
+cell_004 = nn.LSTMCell(2, H2, dtype=mg.float64)
+cell_004.load_state_dict({"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih,
+                          "bias_hh": np.zeros(4 * H2)})
+with mg.no_grad():
+    h_mg, c_mg = cell_004(mg.tensor([x_004], dtype=mg.float64),
+                          (mg.tensor([h_004], dtype=mg.float64),
+                           mg.tensor([c_004], dtype=mg.float64)))
+err_004 = max(np.abs(h_mg.numpy()[0] - h_new).max(), np.abs(c_mg.numpy()[0] - c_new).max())
+print(f"LSTMCell: h_t = {h_mg.numpy()[0]}  c_t = {c_mg.numpy()[0]}  (largest difference to "
+      f"the hand computation {err_004:.1e})")
+assert err_004 < 1e-12
+
+# %% [markdown]
+# > **Where the sources go wrong: the worked example's shapes and σ(0.3)**
+# >
+# > *RNN与其他深度学习模型的比较* (section 4.2) lists W_f, W_i, W_c, W_o with shape (4, 4). A
+# > gate on [h_{t-1}, x_t] maps 4 numbers to H = 2 numbers, so each W is **(2, 4)** (more
+# > generally (H, H + input_size)). A (4, 4) matrix would produce 4 gate values for 2
+# > memory cells. The article then shows the forget gate's pre-activation as a 2×2 matrix;
+# > a matrix times a vector is a vector, here of 2 numbers. It gives σ(0.3) as 0.63, but
+# > σ(0.3) = 1/(1 + e^{-0.3}) = **0.5744** (0.63 is σ(0.53)). Its products f_t ⊙ c_{t-1} are
+# > written with diagonal matrices; the elementwise product needs none. The check:
+
+# %%
+W_bad = np.ones((4, 4))
+print("a (4, 4) W_f gives", (W_bad @ hx).shape[0], "gate values for", c_004.shape[0],
+      "memory cells")
+try:
+    sigma(W_bad @ hx) * c_004  # f_t ⊙ c_{t-1} with the article's shapes
+except ValueError as e:
+    print("f_t ⊙ c_(t-1) fails:", e)
+print(f"W_f (2, 4) @ [h, x] (4,) has shape {(W_004['f'][0] @ hx).shape}; "
+      f"sigma(0.3) = {sigma(0.3):.4f}, not 0.63; sigma(0.53) = {sigma(0.53):.4f}")
+assert (W_004["f"][0] @ hx).shape == (2,) and abs(sigma(0.3) - 0.5744) < 5e-5
+
+# %% [markdown]
+# > **Where the sources go wrong: an LSTM without its memory**
+# >
+# > *循环神经网络(Recurrent Neural Networks) - 原理与代码实例讲解* (section 4.2) writes the LSTM
+# > as one update h_t = σ(W_i[x_t, h_{t-1}] + b_i)·h_{t-1} + σ(W_f[x_t, h_{t-1}] + b_f)·
+# > tanh(W_c[x_t, h_{t-1}] + b_c) and an output y_t = σ(W_o[x_t, h_t] + b_o)·tanh(h_t), and
+# > (section 3.2) starts from h_0 = x_1. Four things differ from the LSTM (Hochreiter &
+# > Schmidhuber 1997; Gers et al. 2000), which is what PyTorch, the other articles and this
+# > tutorial compute:
+# >
+# > 1. **There is no cell state.** The LSTM carries two vectors, c_t (the memory) and h_t
+# >    (what it shows); the whole point is the additive path c_t = f_t ⊙ c_{t-1} + ...
+# > 2. **The gates do each other's jobs.** There the *input* gate multiplies the old state
+# >    and the *forget* gate the new candidate; in the LSTM the forget gate scales c_{t-1}
+# >    and the input gate the candidate.
+# > 3. **The output goes through tanh(c_t)**, the memory, not tanh(h_t), and the output gate
+# >    reads h_{t-1}, not the h_t it is computing.
+# > 4. **The initial state is zero** (h_0 = c_0 = 0, PyTorch's default when no state is
+# >    passed). h_0 = x_1 only type-checks when the input and hidden sizes are equal, and
+# >    then the first input is read twice.
+# >
+# > The checks: two steps that differ only in c_{t-1} give different h_t in an LSTM, which
+# > a model without c cannot reproduce; and `LSTMCell` without a state equals starting from
+# > zeros.
+
+# %%
+with mg.no_grad():
+    F64 = mg.float64
+    xb_, hb_ = mg.tensor([x_004], dtype=F64), mg.tensor([h_004], dtype=F64)
+    h_c1, _ = cell_004(xb_, (hb_, mg.tensor([c_004], dtype=F64)))
+    h_c2, _ = cell_004(xb_, (hb_, mg.tensor([-c_004], dtype=F64)))
+    h_none, _ = cell_004(xb_)
+    h_zero, _ = cell_004(xb_, (mg.zeros(1, 2, dtype=F64), mg.zeros(1, 2, dtype=F64)))
+gap = np.abs(h_c1.numpy() - h_c2.numpy()).max()
+print(f"same x_t and h_(t-1), c_(t-1) = {c_004} vs {-c_004}: h_t differs by {gap:.4f}")
+print(f"no state passed vs h_0 = c_0 = 0: difference "
+      f"{np.abs(h_none.numpy() - h_zero.numpy()).max():.1e}")
+assert gap > 0.1 and np.array_equal(h_none.numpy(), h_zero.numpy())
+
+# %% [markdown]
+# > **Where the sources go wrong: a NumPy LSTM that does not run**
+# >
+# > *AI大模型的基本原理-2.2 深度学习基础-2.2.3 循环神经网络* gives an LSTM class in NumPy. Its
+# > equations (section 2.2.3.2) are right; its code is not:
+# >
+# > * it calls `sigmoid` and a bare `tanh` that are never defined (a `NameError` at the first
+# >   step), and reads `self.Why` and `self.by`, which its LSTM never creates;
+# > * the gates share weights that should be separate: the input and forget gates both use
+# >   the forget gate's matrix on h_{t-1}, and the candidate's matrix serves the output
+# >   gate's hidden part and both parts of the candidate. An LSTM has eight blocks (four
+# >   gates × input and hidden side); the code has four;
+# > * the candidate's input matrix has shape (H, H) but multiplies x_t, which only works when
+# >   input_size = H;
+# > * the candidate adds its bias twice (`bc + bc`), and `self.bc` is assigned twice;
+# > * every weight starts at zero: then all gates sit at σ(0) = 0.5, the candidate at
+# >   tanh(0) = 0, so c_t = h_t = 0 for every input and the output never depends on the data
+# >   (tutorial 2 shows this for the plain RNN, and that no gradient can fix it).
+# >
+# > The corrected version is `lstm_step_numpy` above: four separate blocks of the stacked
+# > W_ih and W_hh, one matrix shape per side, defined helpers, checked against `LSTMCell` to
+# > 1e-12. Two checks: the shape mistake fails as soon as input_size ≠ H, and an all-zero LSTM
+# > outputs zeros whatever it reads.
+
+# %%
+try:
+    np.zeros((4, 4)) @ np.ones(5)  # a (H, H) input matrix with H = 4, input_size = 5
+except ValueError as e:
+    print("(H, H) matrix times x_t with input_size 5:", e)
+zero = nn.LSTMCell(5, 4, dtype=mg.float64)
+zero.load_state_dict({k: np.zeros(v.shape) for k, v in zero.state_dict().items()})
+with mg.no_grad():
+    h_zero_a, _ = zero(mg.tensor(rng.normal(size=(3, 5)), dtype=mg.float64))
+    h_zero_b, _ = zero(mg.tensor(100 * rng.normal(size=(3, 5)), dtype=mg.float64))
+print("all-zero LSTM, two different batches of inputs -> largest |h_t|:",
+      np.abs(h_zero_a.numpy()).max(), np.abs(h_zero_b.numpy()).max())
+assert not np.abs(h_zero_a.numpy()).any() and not np.abs(h_zero_b.numpy()).any()
+
 # %%
 print(f"RESULT: hand-computed h_t = {h_t[0]:.4f}, c_t = {c_t[0]:.4f} match LSTMCell to 1e-6; "
-      f"dh_t/dc_(t-1) = {dh_dc_prev[0]:.4f} matches autograd")
+      f"dh_t/dc_(t-1) = {dh_dc_prev[0]:.4f} matches autograd; the worked example of the "
+      f"article, recomputed: c_t = [{c_new[0]:.4f}, {c_new[1]:.4f}], h_t = [{h_new[0]:.4f}, "
+      f"{h_new[1]:.4f}], LSTMCell agrees to {err_004:.0e}")
 
 # %% [markdown]
 # ## Exercises

