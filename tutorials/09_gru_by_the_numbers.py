@@ -352,14 +352,17 @@ print(f"RESULT: hand-computed h_t = {h_after[0]:.4f} (reset_after=True) and "
 # %% [markdown]
 # ## Exercises
 #
-# Worked solutions, each a runnable script ending in a check, are in
-# `tutorials/solutions/09_gru_by_the_numbers_ex<K>.py`.
+# Try each one before you look at its worked solution: a script in `tutorials/solutions/`
+# that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
 #
 # 1. **When the two forms agree.** Show that with H = 1 and b_hn = 0 the forms
 #    reset_after=True and False give the same h_t for any input, and find a two-unit example
 #    with all biases zero where they differ. Why does H matter?
+#    Solution: tutorials/solutions/09_gru_by_the_numbers_ex1.py
 # 2. **Port the article's GRU.** You are given a GRU in the article's convention and names
 #    (W_xz, W_hz, b_z, ...). Build the `GRUCell` state_dict that computes the same function
 #    and check it over a sequence of 10 steps.
+#    Solution: tutorials/solutions/09_gru_by_the_numbers_ex2.py
 # 3. **z as a memory knob.** For a GRU with the z biases set to -3, 0 and +3, measure
 #    ‖∂h_T/∂h_0‖ over T = 50 steps with autograd. Predict the order before you run it.
+#    Solution: tutorials/solutions/09_gru_by_the_numbers_ex3.py

@@ -404,13 +404,15 @@ print(f"RESULT: test exact match {test_acc:.1%} (seq2seq GRU), {attn_acc:.1%} (w
 # %% [markdown]
 # ## Exercises
 #
-# Worked solutions, each a runnable script ending in a check, are in
-# `tutorials/solutions/10_seq2seq_ex<K>.py`.
+# Try each one before you look at its worked solution: a script in `tutorials/solutions/`
+# that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
 #
 # 1. **Where the baseline fails.** Measure the baseline's exact match format by format. On
 #    which formats is it always right, on which never, and where does it score about 1/12?
 #    Explain each from the rule.
+#    Solution: tutorials/solutions/10_seq2seq_ex1.py
 # 2. **Teacher forcing is parallel.** Show that one call of the decoder GRU on the
 #    teacher-forced input (all 10 steps at once) gives the same scores as 10 calls of one
 #    step each, feeding the true previous character and carrying the state by hand. Why
 #    can greedy decoding not be written as one call?
+#    Solution: tutorials/solutions/10_seq2seq_ex2.py
