@@ -7,7 +7,7 @@
 # moves it to the GPU with one line, and times a training step on both devices side by side.
 #
 # No GPU here? The tutorial still runs: it times the CPU, says so, and leaves the GPU column
-# empty. (A GPU needs `pip install minigrad[cuda12]` or `[cuda13]`, which brings CuPy.)
+# empty. (A GPU needs `pip install "minigrad-rnn[cuda12]"` or `[cuda13]`, which brings CuPy.)
 #
 # **Time**: under a minute on 2 CPU cores (full mode, no GPU); seconds with `--quick`.
 
