@@ -14,8 +14,11 @@ arrays. Nothing is ever unpickled: ``load`` reads with ``allow_pickle=False``, s
 file from an untrusted source cannot run code.
 
 Writes are atomic: the archive goes to a temporary file in the same directory, is flushed and
-fsync'ed, then renamed over the target with ``os.replace``. A crash mid-save leaves the
-previous checkpoint intact.
+fsync'ed, then renamed over the target with ``os.replace`` (one helper,
+:func:`minigrad.utils.files.atomic_write`). A crash mid-save leaves the previous checkpoint
+intact. Reading checks what it reads: a file that is empty, truncated, damaged, in another
+format, or whose arrays do not match the shapes and dtypes its header records raises
+:class:`FileFormatError` naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -23,8 +26,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
-import zipfile
 from collections import OrderedDict
 from typing import IO, Any
 
@@ -32,6 +33,7 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.tensor import Tensor
+from minigrad.utils.files import READ_ERRORS, FileFormatError, atomic_write, open_npz
 
 FORMAT = "minigrad-checkpoint"
 VERSION = 1
@@ -63,17 +65,18 @@ class _Writer:
         if isinstance(obj, Tensor):
             key = self._array(backend.to_host(obj.data), path)
             node = {"type": "tensor", "key": key, "dtype": str(obj.dtype),
-                    "device": str(obj.device), "requires_grad": bool(obj.requires_grad)}
+                    "shape": list(obj.shape), "device": str(obj.device),
+                    "requires_grad": bool(obj.requires_grad)}
             if _is_parameter(obj):
                 node["parameter"] = True
             return node
         if backend.is_array(obj):
             key = self._array(backend.to_host(obj), path)
             return {"type": "array", "key": key, "dtype": str(obj.dtype),
-                    "device": str(backend.device_of(obj))}
+                    "shape": list(obj.shape), "device": str(backend.device_of(obj))}
         if isinstance(obj, np.generic):  # a NumPy scalar, e.g. np.float32(0.5)
             key = self._array(np.asarray(obj), path)
-            return {"type": "scalar", "key": key, "dtype": str(obj.dtype)}
+            return {"type": "scalar", "key": key, "dtype": str(obj.dtype), "shape": []}
         if isinstance(obj, dict):
             keys, values = [], []
             for k, v in obj.items():
@@ -120,50 +123,24 @@ def _write_npz(f: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Save a nested structure of tensors, arrays and plain values to ``path`` (one .npz file).
 
-    ``path`` is used as given (no suffix is appended). The write is atomic: readers see either
-    the old file or the complete new one, never a partial file.
+    ``path`` is used as given (no suffix is appended). The write is atomic (see
+    :func:`minigrad.utils.files.atomic_write`): readers see either the old file or the
+    complete new one, never a partial file, and a failed save leaves the old file as it was.
+    A symlink is followed (the file it points to is replaced); a new file's mode follows the
+    umask and an existing file keeps its mode; a write-protected file is refused.
 
     Raises:
         TypeError: for a value that cannot be stored without pickle; the message names its
             key path (e.g. ``key path optim/state/0/fn``).
+        OSError: the folder is missing or not writable, the target is write-protected, or
+            the disk is full; the message names ``path``.
     """
     writer = _Writer()
     structure = writer.encode(obj, [])
     meta = {"format": FORMAT, "version": VERSION, "structure": structure}
     arrays = dict(writer.arrays)
     arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_npz(f, arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(directory)
-
-
-def _fsync_dir(directory: str) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories can't be opened."""
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+    atomic_write(path, lambda f: _write_npz(f, arrays), who="mg.save")
 
 
 def load(path: str | os.PathLike[str], map_location: str | backend.Device | None = None) -> Any:
@@ -175,44 +152,61 @@ def load(path: str | os.PathLike[str], map_location: str | backend.Device | None
     back exactly as saved.
 
     Raises:
-        ValueError: if ``path`` is not a minigrad checkpoint.
+        FileNotFoundError: ``path`` does not exist.
+        FileFormatError: (a ``ValueError``) ``path`` is not a minigrad checkpoint, or is
+            damaged; the message names the file and what is wrong.
     """
     path = os.fspath(path)
     dev = backend.device(map_location)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, zipfile.BadZipFile) as e:  # e.g. pickled data, refused by allow_pickle
-        raise ValueError(f"{path!r} is not a minigrad checkpoint (not an .npz archive: {e})") \
-            from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path!r} is not a minigrad checkpoint: it holds a single array, "
-                         f"not an .npz archive written by mg.save")
-    with archive:
+    with open_npz(path, "a minigrad checkpoint") as archive:
         if META_KEY not in archive.files:
-            raise ValueError(f"{path!r} is not a minigrad checkpoint: the .npz archive has no "
-                             f"{META_KEY!r} entry (was it written by np.savez, not mg.save?)")
+            raise FileFormatError(f"{path!r} is not a minigrad checkpoint: the .npz archive "
+                                  f"has no {META_KEY!r} entry (was it written by np.savez, "
+                                  "not mg.save?)")
         try:
             meta = json.loads(archive[META_KEY].tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as e:
-            raise ValueError(f"{path!r}: corrupt minigrad checkpoint header ({e})") from None
+        except READ_ERRORS as e:
+            raise FileFormatError(f"{path!r}: damaged minigrad checkpoint header "
+                                  f"({type(e).__name__}: {e})") from e
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ValueError(f"{path!r} is not a minigrad checkpoint (unknown header)")
-        if meta.get("version", 0) > VERSION:
-            raise ValueError(f"{path!r} was written by a newer minigrad (checkpoint format "
-                             f"version {meta['version']}, this one reads up to {VERSION})")
-        return _Reader(archive, dev).decode(meta["structure"])
+            raise FileFormatError(f"{path!r} is not a minigrad checkpoint (unknown header)")
+        version = meta.get("version", 0)
+        if not isinstance(version, int) or version > VERSION:
+            raise FileFormatError(f"{path!r} was written by a newer minigrad (checkpoint "
+                                  f"format version {version!r}, this one reads up to "
+                                  f"{VERSION})")
+        try:
+            return _Reader(archive, dev, path).decode(meta["structure"])
+        except FileFormatError:
+            raise
+        except READ_ERRORS as e:
+            raise FileFormatError(f"{path!r} is a damaged or edited minigrad checkpoint "
+                                  f"({type(e).__name__}: {e}); restore it from a copy or "
+                                  "save it again") from e
 
 
 class _Reader:
-    def __init__(self, archive: Any, dev: backend.Device) -> None:
+    def __init__(self, archive: Any, dev: backend.Device, path: str) -> None:
         self.archive = archive
         self.dev = dev
+        self.path = path
 
     def _array(self, node: dict[str, Any]) -> np.ndarray:
-        arr = self.archive[node["key"]]
-        if str(arr.dtype) != node["dtype"]:
-            raise ValueError(f"checkpoint entry {node['key']!r} has dtype {arr.dtype}, its "
-                             f"header says {node['dtype']}")
+        key = node["key"]
+        if key not in self.archive.files:
+            raise FileFormatError(f"{self.path!r}: the header lists an array {key!r} that is "
+                                  "not in the archive (damaged or edited checkpoint)")
+        arr = self.archive[key]
+        # the header records each array's dtype and shape, so arrays swapped or replaced
+        # inside the archive are caught here rather than loaded into the wrong place
+        shape = node.get("shape")  # absent in files of minigrad <= 0.1
+        if str(arr.dtype) != node["dtype"] or (shape is not None and
+                                               list(arr.shape) != list(shape)):
+            raise FileFormatError(
+                f"{self.path!r}: array {key!r} is {arr.dtype} of shape {tuple(arr.shape)}, "
+                f"but the header says {node['dtype']} of shape "
+                f"{tuple(shape) if shape is not None else '(not recorded)'}: the archive was "
+                "edited or its entries swapped; restore it from a copy or save it again")
         return arr
 
     def decode(self, node: Any) -> Any:
@@ -242,7 +236,8 @@ class _Reader:
                 return Parameter(Tensor(data, device=self.dev),
                                  requires_grad=node["requires_grad"])
             return Tensor(data, device=self.dev, requires_grad=node["requires_grad"])
-        raise ValueError(f"unknown node type {kind!r} in a minigrad checkpoint")
+        raise FileFormatError(f"{self.path!r}: unknown node type {kind!r} in the checkpoint "
+                              "header (damaged or edited)")
 
 
-__all__ = ["load", "save"]
+__all__ = ["FileFormatError", "load", "save"]

@@ -35,6 +35,7 @@ from minigrad.autograd.engine import grad as autograd_grad
 from minigrad.creation import tensor as make_tensor
 from minigrad.tensor import Tensor
 from minigrad.testing.compare import assert_close
+from minigrad.utils.files import READ_ERRORS, FileFormatError, atomic_write, open_npz
 
 FORMAT = "minigrad-reference"
 VERSION = 1
@@ -263,9 +264,11 @@ def save_reference(ref: Reference, path: str | os.PathLike[str]) -> None:
             if arr.dtype.hasobject:
                 raise TypeError(f"{prefix} {name!r} has dtype object, which needs pickle")
             arrays[f"{prefix}/{name}"] = arr
+    header["arrays"] = {k: {"dtype": str(a.dtype), "shape": list(a.shape)}
+                        for k, a in arrays.items()}
     arrays[META_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    with open(os.fspath(path), "wb") as f:
-        np.savez_compressed(f, **arrays)
+    # atomic: a kill or a full disk mid-write leaves the previous reference readable
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays), who="save_reference")
 
 
 def record_reference(fn: Callable[..., Any], inputs: Sequence[Any] | Mapping[str, Any],
@@ -333,30 +336,54 @@ def _restructure(flat: dict[str, Any], like: Any) -> Any:
 def load_reference(path: str | os.PathLike[str]) -> Reference:
     """Read a reference file written by :func:`record_reference` or :func:`write_reference`."""
     path = os.fspath(path)
-    with np.load(path, allow_pickle=False) as data:
-        if META_KEY not in data.files:
-            raise ValueError(f"{path!r} is not a minigrad reference file (no {META_KEY!r})")
-        header = json.loads(data[META_KEY].tobytes().decode("utf-8"))
-        if header.get("format") != FORMAT:
-            raise ValueError(f"{path!r} is not a minigrad reference file")
-        if header.get("version", 0) > VERSION:
-            raise ValueError(f"{path!r} was written by a newer minigrad (reference format "
-                             f"version {header['version']}; this one reads up to {VERSION})")
-        specs = header["inputs"]
-        out_names = header["outputs"]["names"]
-        files = set(data.files)
+    what = "a minigrad reference file"
+    with open_npz(path, what) as data:
+        try:
+            return _read_reference(data, path)
+        except FileFormatError:
+            raise
+        except READ_ERRORS as e:
+            raise FileFormatError(f"{path!r} is a damaged or edited reference file "
+                                  f"({type(e).__name__}: {e}); record it again or restore "
+                                  "it from a copy") from e
 
-        def group(prefix: str, names: list[str]) -> dict[str, np.ndarray]:
-            return {n: data[f"{prefix}/{n}"] for n in names if f"{prefix}/{n}" in files}
 
-        in_names = [s["name"] for s in specs]
-        return Reference(
-            inputs=group("input", in_names), input_kinds={s["name"]: s["kind"] for s in specs},
-            requires_grad={s["name"]: bool(s["requires_grad"]) for s in specs},
-            outputs=group("output", out_names), grad_outputs=group("grad_output", out_names),
-            grads=group("grad", in_names), keyword=bool(header["keyword"]),
-            output_kind=header["outputs"]["kind"],
-            meta=dict(header.get("meta", {}), minigrad_version=header.get("minigrad_version")))
+def _read_reference(data: Any, path: str) -> Reference:
+    if META_KEY not in data.files:
+        raise FileFormatError(f"{path!r} is not a minigrad reference file (no {META_KEY!r})")
+    header = json.loads(data[META_KEY].tobytes().decode("utf-8"))
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise FileFormatError(f"{path!r} is not a minigrad reference file")
+    if header.get("version", 0) > VERSION:
+        raise FileFormatError(f"{path!r} was written by a newer minigrad (reference format "
+                              f"version {header['version']}; this one reads up to {VERSION})")
+    specs = header["inputs"]
+    out_names = header["outputs"]["names"]
+    files = set(data.files)
+    recorded = header.get("arrays")  # dtype and shape of every array (absent in old files)
+
+    def read(key: str) -> np.ndarray:
+        arr = data[key]
+        want = recorded.get(key) if recorded is not None else None
+        if recorded is not None and (want is None or want["dtype"] != str(arr.dtype)
+                                     or list(want["shape"]) != list(arr.shape)):
+            raise FileFormatError(
+                f"{path!r}: array {key!r} is {arr.dtype} of shape {tuple(arr.shape)}, which "
+                f"does not match the header ({want}): the file was edited or its arrays "
+                "swapped; record it again")
+        return arr
+
+    def group(prefix: str, names: list[str]) -> dict[str, np.ndarray]:
+        return {n: read(f"{prefix}/{n}") for n in names if f"{prefix}/{n}" in files}
+
+    in_names = [s["name"] for s in specs]
+    return Reference(
+        inputs=group("input", in_names), input_kinds={s["name"]: s["kind"] for s in specs},
+        requires_grad={s["name"]: bool(s["requires_grad"]) for s in specs},
+        outputs=group("output", out_names), grad_outputs=group("grad_output", out_names),
+        grads=group("grad", in_names), keyword=bool(header["keyword"]),
+        output_kind=header["outputs"]["kind"],
+        meta=dict(header.get("meta", {}), minigrad_version=header.get("minigrad_version")))
 
 
 def make_inputs(ref: Reference, device: Any = None, dtype: Any = None) -> dict[str, Any]:
