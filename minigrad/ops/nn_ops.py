@@ -118,7 +118,10 @@ def _reduce(loss: Any, w_t: Any, reduction: str) -> Any:
         return loss
     if reduction == "sum":
         return as_array(loss.sum())
-    return as_array(loss.sum() / w_t.sum())
+    total = w_t.sum()
+    if not bool(total != 0):  # every target ignored: NaN (0 / 0) as PyTorch, without a warning
+        return as_array(loss.sum() * float("nan"))
+    return as_array(loss.sum() / total)
 
 
 def _spread(g: Any, w_t: Any, reduction: str) -> Any:
@@ -127,7 +130,11 @@ def _spread(g: Any, w_t: Any, reduction: str) -> Any:
         return g
     if reduction == "sum":
         return xp_of(g).broadcast_to(g, w_t.shape)
-    return xp_of(g).broadcast_to(g / w_t.sum(), w_t.shape)
+    total = w_t.sum()
+    # every target ignored: the loss is NaN (0 / 0) but, as in PyTorch, no sample gets any
+    # gradient; g / 0 would spread NaN into the whole model at the next optimizer step
+    scale = xp_of(g).where(total != 0, g / xp_of(g).where(total != 0, total, 1), 0 * g)
+    return xp_of(g).broadcast_to(scale, w_t.shape)
 
 
 def _one_hot_at(t: Any, n_classes: int) -> Any:

@@ -82,7 +82,8 @@ def assert_close(actual: Any, expected: Any, rtol: float | None = None,
     ``actual`` and ``expected`` may be Tensors (of any device), NumPy or CuPy arrays, Python or
     NumPy numbers, nested lists of numbers, or lists/tuples/dicts of all of these (compared
     item by item). Values match when ``|actual - expected| <= atol + rtol * |expected|``;
-    integer and bool values must be equal.
+    integer and bool values must be equal. Infinities match only the same infinity, and NaN
+    matches nothing (not even NaN, unless ``equal_nan``), whatever the tolerances.
 
     Args:
         rtol, atol: tolerances. By default they depend on the dtype, as in
@@ -217,6 +218,9 @@ def _value_mismatch(actual: np.ndarray, expected: np.ndarray, rtol: float, atol:
         with np.errstate(invalid="ignore", over="ignore"):
             err = np.abs(a - e)
             ok = (a == e) | (err <= atol + rtol * np.abs(e))
+            # an infinity matches only the same infinity: rtol * |inf| = inf would otherwise
+            # let any finite value (and the opposite infinity) pass
+            ok &= ~(np.isinf(a) | np.isinf(e)) | (a == e)
         if equal_nan:
             ok |= np.isnan(a) & np.isnan(e)
         bad = ~ok
