@@ -71,7 +71,14 @@ class Device:
     @property
     def xp(self) -> ModuleType:
         """The array module (``numpy`` or ``cupy``) that allocates on this device."""
-        return np if self.type == "cpu" else _cuda_module()
+        if self.type == "cpu":
+            return np
+        xp = _cuda_module()
+        if self.index >= _gpu_count():  # CuPy would fail later, the fake would use GPU 0
+            n = _gpu_count()
+            raise RuntimeError(f"device {str(self)!r} does not exist: {n} GPU(s) visible, so "
+                               f"valid devices are {', '.join(f'cuda:{i}' for i in range(n))}")
+        return xp
 
 
 CPU = Device("cpu")
@@ -143,6 +150,16 @@ def cuda_is_available() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+_gpu_count_cache: list[int] = []
+
+
+def _gpu_count() -> int:
+    """``cuda_device_count()``, asked once (it does not change while a process runs)."""
+    if not _gpu_count_cache:
+        _gpu_count_cache.append(cuda_device_count())
+    return _gpu_count_cache[0]
 
 
 def cuda_device_count() -> int:

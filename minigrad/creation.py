@@ -149,6 +149,9 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: 
     """Random integers in [low, high) (int64 by default)."""
     if high is None:
         low, high = 0, low
+    if not low < high:  # as PyTorch; NumPy's message would not name the arguments
+        raise ValueError(f"randint: low must be less than high (values are drawn from "
+                         f"[low, high)), got low={low}, high={high}")
     dev = backend.device(device)
 
     def fill(xp: Any, s: tuple, d: Any) -> Any:

@@ -6,6 +6,7 @@ applies one op; the derivatives live in :mod:`minigrad.ops.nn_ops` and the core 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 from minigrad import dtypes
@@ -40,6 +41,12 @@ def sigmoid(input: Tensor) -> Tensor:
 def _dim(input: Tensor, dim: int | None, who: str) -> int:
     if dim is None:  # PyTorch's legacy implicit choice: dim 0 for 0-, 1- and 3-D, else 1
         dim = 0 if input.ndim in (0, 1, 3) else 1
+        # warned as PyTorch does: on a (T, B, C) or (B, T, C) input dim 0 is time or batch,
+        # and normalising over it is silently wrong
+        warnings.warn(f"Implicit dimension choice for {who} has been deprecated (as in "
+                      f"PyTorch): for an input of shape {tuple(input.shape)} it normalises "
+                      f"over dim {dim}. Pass dim=X, e.g. dim=-1 for class scores in the last "
+                      "dimension", UserWarning, stacklevel=3)
     return normalize_axis(dim, input.ndim)[0] if input.ndim else 0
 
 

@@ -90,7 +90,10 @@ class AMax(Op):
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
         (x, y), axis, keep = ctx.saved, ctx.axis, ctx.keepdims
-        hit = x == expand_reduced(y, x.shape, axis, keep)
+        y = expand_reduced(y, x.shape, axis, keep)
+        xp = xp_of(x)
+        # a NaN maximum equals nothing, not even itself: the NaNs are the "ties" (PyTorch)
+        hit = (x == y) | (xp.isnan(x) & xp.isnan(y))
         count = hit.sum(axis=axis, keepdims=True, dtype=g.dtype)
         return expand_reduced(g, x.shape, axis, keep) * hit / count, None, None, None
 
