@@ -201,7 +201,7 @@ def to_device(x: Any, dev: Device, dtype: Any = None) -> Any:
         if _cupy is not None and isinstance(x, _cupy.ndarray):
             x = x.get()
         return np.asarray(x, dtype=dtype)
-    cp = _cuda_module()
+    cp = dev.xp  # checks that the device index exists
     if isinstance(x, cp.ndarray):
         if int(x.device.id) != dev.index:
             with cp.cuda.Device(dev.index):
