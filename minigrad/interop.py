@@ -256,7 +256,13 @@ def safetensors_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
 
     def header(data: bytes) -> dict[str, str]:
         n = int.from_bytes(data[:8], "little")
-        meta = json.loads(data[8:8 + n].decode("utf-8")).get("__metadata__") or {}
+        head = json.loads(data[8:8 + n].decode("utf-8"))
+        end = max((int(v["data_offsets"][1]) for k, v in head.items() if k != "__metadata__"),
+                  default=0)
+        if 8 + n + end != len(data):  # what safetensors itself checks when loading
+            raise ValueError(f"the header describes {8 + n + end} bytes, the file has "
+                             f"{len(data)} (truncated or appended to)")
+        meta = head.get("__metadata__") or {}
         if not isinstance(meta, dict):
             raise TypeError(f"__metadata__ is {type(meta).__name__}, not a dict")
         return {str(k): str(v) for k, v in meta.items()}
