@@ -59,6 +59,8 @@ class Dropout(Op):
 def _logsumexp(x: Any, axis: int) -> tuple[Any, Any]:
     """(x - max, log sum exp(x - max)) along ``axis``: subtracting the max keeps exp <= 1."""
     xp = xp_of(x)
+    if x.shape and x.shape[axis] == 0:  # nothing to normalise: an empty result (PyTorch)
+        return x.copy(), xp.zeros(x.shape[:axis] + (1,) + x.shape[axis + 1:], x.dtype)
     z = x - x.max(axis=axis, keepdims=True)
     return z, xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
 
@@ -71,6 +73,9 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx: Any, x: Any, axis: int) -> Any:
         xp = xp_of(x)
+        if x.shape and x.shape[axis] == 0:  # an empty axis has no max: an empty result
+            ctx.y, ctx.axis = x.copy(), axis
+            return ctx.y
         e = xp.exp(x - x.max(axis=axis, keepdims=True))
         e /= e.sum(axis=axis, keepdims=True)
         ctx.y, ctx.axis = e, axis

@@ -44,7 +44,8 @@ class Mean(Op):
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
         n = _count(ctx.shape, ctx.axis)
-        return expand_reduced(g / n, ctx.shape, ctx.axis, ctx.keepdims), None, None
+        # n = 0 only when x is empty, and then so is the gradient: max() avoids a g / 0 warning
+        return expand_reduced(g / max(n, 1), ctx.shape, ctx.axis, ctx.keepdims), None, None
 
 
 class Var(Op):
