@@ -92,9 +92,9 @@ class AMax(Op):
     def backward(ctx: Any, g: Any) -> Any:
         (x, y), axis, keep = ctx.saved, ctx.axis, ctx.keepdims
         y = expand_reduced(y, x.shape, axis, keep)
-        xp = xp_of(x)
-        # a NaN maximum equals nothing, not even itself: the NaNs are the "ties" (PyTorch)
-        hit = (x == y) | (xp.isnan(x) & xp.isnan(y))
+        # a NaN maximum equals nothing, not even itself: the NaNs are the "ties" (PyTorch);
+        # v != v tests for NaN on arrays and, under create_graph, on Tensors alike
+        hit = (x == y) | ((x != x) & (y != y))
         count = hit.sum(axis=axis, keepdims=True, dtype=g.dtype)
         return expand_reduced(g, x.shape, axis, keep) * hit / count, None, None, None
 
