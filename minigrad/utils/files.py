@@ -18,7 +18,7 @@ Files behave like files:
 - a new file's mode follows the umask (``0o666 & ~umask``, usually 0644); overwriting keeps the
   existing file's mode;
 - a target without any write permission bit (``chmod a-w``) is refused with
-  :class:`PermissionError`, even for root, who the operating system would let through: the
+  ``PermissionError``, even for root, who the operating system would let through: the
   bits are checked here, not only by the kernel;
 - a symbolic link is followed: the file it points to is replaced and the link stays a link;
 - a folder that does not exist, is not a folder, or cannot be written is reported by the
