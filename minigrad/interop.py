@@ -234,8 +234,8 @@ def _read_safetensors(path: str, parse: Any) -> Any:
     _safetensors_numpy()  # the install hint first
     kind = sniff(path)  # FileNotFoundError / IsADirectoryError name the path themselves
     if kind != "safetensors":
-        extra = ("; it looks like mg.save's format: read it with mg.load"
-                 if kind == "npz" else "")
+        extra = ("; mg.save checkpoints and mg.testing reference files are .npz archives: "
+                 "read them with mg.load or mg.testing.load_reference" if kind == "npz" else "")
         raise ValueError(f"{path!r} is not a safetensors file: the file is "
                          f"{describe_format(kind)}{extra}")
     with open(path, "rb") as f:

@@ -160,9 +160,11 @@ def load(path: str | os.PathLike[str], map_location: str | backend.Device | None
     dev = backend.device(map_location)
     with open_npz(path, "a minigrad checkpoint") as archive:
         if META_KEY not in archive.files:
+            hint = ("it is a reference file of mg.testing: read it with "
+                    "mg.testing.load_reference" if "__meta__" in archive.files else
+                    "was it written by np.savez, not mg.save?")
             raise FileFormatError(f"{path!r} is not a minigrad checkpoint: the .npz archive "
-                                  f"has no {META_KEY!r} entry (was it written by np.savez, "
-                                  "not mg.save?)")
+                                  f"has no {META_KEY!r} entry ({hint})")
         try:
             meta = json.loads(archive[META_KEY].tobytes().decode("utf-8"))
         except READ_ERRORS as e:

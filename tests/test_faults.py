@@ -34,6 +34,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad.data import Vocab
 from minigrad.data.datasets import _fetch
 from minigrad.interop import load_safetensors, safetensors_metadata
 from minigrad.testing import load_reference
@@ -49,6 +50,7 @@ from pathlib import Path
 import numpy as np
 
 import minigrad as mg
+from minigrad.data import Vocab
 from minigrad.data.datasets import _fetch
 from minigrad.interop import load_safetensors, save_safetensors
 from minigrad.testing import load_reference, write_reference
@@ -70,6 +72,8 @@ def write(kind, path, k):
         save_safetensors({"v": mg.tensor(a)}, path)
     elif kind == "reference":
         write_reference(path, [a], a)
+    elif kind == "vocab":
+        Vocab.from_itos(["<pad>", "<unk>"] + [f"{k}:{i}" for i in range(N // 8)]).to_json(path)
     else:
         _fetch._write_cached(Path(path), a.tobytes())
 
@@ -81,6 +85,11 @@ def read(kind, path):
         a = load_safetensors(path)["v"].numpy()
     elif kind == "reference":
         a = load_reference(path).outputs["output"]
+    elif kind == "vocab":
+        itos = Vocab.from_json(path).itos
+        k = int(itos[2].split(":")[0])
+        assert itos[2:] == [f"{k}:{i}" for i in range(N // 8)], "a partly written vocabulary"
+        return k
     else:
         a = np.frombuffer(Path(path).read_bytes(), np.float32)
     k = int(a[0])
@@ -91,7 +100,7 @@ _ns: dict[str, Any] = {}
 exec(compile(WRITERS_SRC, "writers", "exec"), _ns)  # noqa: S102 - our own source, above
 write, read = _ns["write"], _ns["read"]
 
-WRITERS = ["save", "safetensors", "reference", "data_cache"]
+WRITERS = ["save", "safetensors", "reference", "data_cache", "vocab"]
 
 
 def temps(folder: Path) -> list[str]:
@@ -204,7 +213,7 @@ def test_mode_follows_umask_and_overwriting_keeps_it(kind: str, tmp_path: Path) 
     assert stat.S_IMODE((tmp_path / "fresh").stat().st_mode) == 0o644
 
 
-@pytest.mark.parametrize("kind", ["save", "safetensors", "reference"])
+@pytest.mark.parametrize("kind", ["save", "safetensors", "reference", "vocab"])
 def test_missing_folder_or_file_in_the_way_is_named(kind: str, tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "folder" / "x"
     with pytest.raises(FileNotFoundError, match="does not exist") as info:
@@ -275,6 +284,7 @@ READERS = {
     "load_safetensors": (lambda p: load_safetensors(p), "safetensors"),
     "safetensors_metadata": (lambda p: safetensors_metadata(p), "safetensors"),
     "load_reference": (lambda p: load_reference(p), "reference"),
+    "Vocab.from_json": (lambda p: Vocab.from_json(p), "vocab"),
 }
 
 
@@ -346,6 +356,8 @@ def test_byte_flips_are_caught_or_harmless(reader: str, tmp_path: Path) -> None:
                                            ("load_safetensors", "save"),
                                            ("load_safetensors", "reference"),
                                            ("load_reference", "safetensors"),
+                                           ("load_reference", "save"),
+                                           ("load", "reference"),
                                            ("safetensors_metadata", "save")])
 def test_wrong_format_says_what_the_file_is(reader: str, other: str, tmp_path: Path) -> None:
     load, _ = READERS[reader]
@@ -356,8 +368,10 @@ def test_wrong_format_says_what_the_file_is(reader: str, other: str, tmp_path: P
     _names_path(info.value, path)
     if other == "safetensors":
         assert "load_safetensors" in str(info.value)
-    if other in ("save", "reference") and reader != "load_reference":
+    if other == "save":
         assert "mg.load" in str(info.value)
+    if other == "reference":
+        assert "load_reference" in str(info.value)
 
 
 def _rewrite_npz(path: Path, edit: Any) -> None:

@@ -350,7 +350,10 @@ def load_reference(path: str | os.PathLike[str]) -> Reference:
 
 def _read_reference(data: Any, path: str) -> Reference:
     if META_KEY not in data.files:
-        raise FileFormatError(f"{path!r} is not a minigrad reference file (no {META_KEY!r})")
+        hint = (": it is a checkpoint written by mg.save, read it with mg.load"
+                if "__minigrad__" in data.files else "")
+        raise FileFormatError(f"{path!r} is not a minigrad reference file (no {META_KEY!r})"
+                              + hint)
     header = json.loads(data[META_KEY].tobytes().decode("utf-8"))
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise FileFormatError(f"{path!r} is not a minigrad reference file")
