@@ -200,8 +200,12 @@ def save_safetensors(state_dict: Mapping[str, Any], path: str | os.PathLike[str]
         if not (backend.is_array(value) or isinstance(value, np.generic)):
             raise TypeError(f"{name!r}: safetensors stores tensors and arrays only, got "
                             f"{type(value).__name__}")
+        arr = backend.to_host(value)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name!r}: safetensors stores bool, integer and floating tensors, "
+                            f"got dtype {arr.dtype}")
         # np.ascontiguousarray would turn a 0-d array into shape (1,): require C order instead
-        arrays[name] = np.require(backend.to_host(value), requirements="C")
+        arrays[name] = np.require(arr, requirements="C")
     meta = None if metadata is None else {str(k): str(v) for k, v in metadata.items()}
     data = st.save(arrays, metadata=meta)
     atomic_write(path, data, who="save_safetensors")

@@ -231,6 +231,40 @@ add("backward-non-scalar", lambda: mg.ones(2, requires_grad=True).mul(2).backwar
     RuntimeError, "scalar")
 add("max-empty", lambda: mg.ones(0).max(), RuntimeError, "empty")
 
+for bad in (1.5, -100.0, True):
+    add(f"cross_entropy-ignore_index={bad}",
+        lambda bad=bad: F.cross_entropy(X(), mg.tensor([0, 1, 2, 0]), ignore_index=bad),
+        TypeError, "ignore_index must be an int")
+add("nll_loss-ignore_index-float", lambda: F.nll_loss(X(), mg.tensor([0, 1, 2, 0]),
+                                                      ignore_index=0.5), TypeError,
+    "ignore_index")
+for bad in (-5, 2.5):
+    add(f"one_hot-num_classes={bad}", lambda bad=bad: F.one_hot(mg.tensor([0, 1]), bad),
+        ValueError, "num_classes")
+add("F.dropout-p-str", lambda: F.dropout(mg.ones(3), "0.5"), TypeError, "probability p")
+for bad in (("a", "b"), (0.9, None)):
+    add(f"Adam-betas={bad}", lambda bad=bad: optim.Adam([_param()], betas=bad), TypeError,
+        r"betas\[\d\] must be a number")
+for low, high in ((0.5, 3), (0, 3.2)):
+    add(f"randint({low},{high})", lambda low=low, high=high: mg.randint(low, high, (2,)),
+        TypeError, "low and high must be ints")
+for arg, bad in (("rtol", -1.0), ("atol", NAN), ("rtol", INF), ("atol", "0.1")):
+    add(f"assert_close-{arg}={bad!r}",
+        lambda arg=arg, bad=bad: assert_close(mg.ones(1), [1.0], **{arg: bad}), ValueError,
+        f"{arg} must be a finite number")
+
+
+def _load_scheduler(state: Any) -> None:
+    other = lr_scheduler.StepLR(_sgd(), 2)
+    lr_scheduler.CosineAnnealingLR(_sgd(), 10).load_state_dict(
+        other.state_dict() if state is None else state)
+
+
+add("scheduler-load-other-class", lambda: _load_scheduler(None), ValueError,
+    "another kind of scheduler")
+add("scheduler-load-garbage", lambda: _load_scheduler({"foo": 1}), ValueError, "'foo'")
+add("scheduler-load-not-dict", lambda: _load_scheduler([1]), TypeError, "expects a dict")
+
 # data
 for bad in (0, -1):
     add(f"DataLoader-batch_size={bad}", lambda bad=bad: DataLoader(list(range(4)),
@@ -261,6 +295,12 @@ def _file_cases(tmp: Path) -> list[tuple[str, Callable[[], Any], type[BaseExcept
         ("safetensors-save-non-tensor", lambda: save_safetensors({"a": [1.0]},
                                                                   tmp / "w.safetensors"),
          TypeError, "'a'"),
+        ("safetensors-save-object-dtype",
+         lambda: save_safetensors({"w": np.array([object()])}, tmp / "w.safetensors"),
+         TypeError, "'w'.*dtype object"),
+        ("safetensors-save-str-dtype",
+         lambda: save_safetensors({"w": np.array(["a"])}, tmp / "w.safetensors"),
+         TypeError, "'w'.*dtype <U1"),
         ("safetensors-load-missing", lambda: load_safetensors(tmp / "nope.safetensors"),
          FileNotFoundError, "nope.safetensors"),
         ("record_reference-missing-folder",

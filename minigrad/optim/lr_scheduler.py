@@ -86,7 +86,20 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a state from :meth:`state_dict`."""
+        """Restore a state from :meth:`state_dict` of a scheduler of the same class.
+
+        Raises:
+            ValueError: ``state_dict`` has entries this scheduler does not have (it came from
+                another kind of scheduler, or is not a scheduler's state).
+        """
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{type(self).__name__}.load_state_dict expects a dict, got "
+                            f"{type(state_dict).__name__}")
+        unknown = sorted(set(state_dict) - set(self.state_dict()))
+        if unknown:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: unknown entries "
+                             f"{unknown}; was it saved from another kind of scheduler? "
+                             f"(this one has {sorted(self.state_dict())})")
         self.__dict__.update(state_dict)
 
     def _current_lrs(self) -> list[float]:
