@@ -11,7 +11,8 @@ of a save leaves the previous file exactly as it was:
    so the rename itself survives a power cut.
 3. On any failure the temporary file is removed and the error names the user's path, never
    the temporary one. Temporary files left by processes that were killed (SIGKILL cannot be
-   caught) are removed by the next write of the same target.
+   caught) are removed by the next write of the same target, once their process is gone
+   (POSIX; on Windows they are left for you to delete).
 
 Files behave like files:
 
@@ -71,6 +72,8 @@ def _remove_stale_temps(final: str) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C_EVENT there: never clean up
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
