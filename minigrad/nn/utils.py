@@ -24,6 +24,10 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     for the largest magnitude). As PyTorch, gradients are multiplied by
     min(1, max_norm / (total_norm + 1e-6)), computed on the device (no host round trip).
     Returns the total norm before clipping, as a 0-d tensor.
+
+    Raises:
+        ValueError: ``max_norm`` is not > 0 (a negative one would flip the gradients' sign,
+            zero would erase them) or ``norm_type`` is not > 0.
     """
     max_norm = _positive("max_norm", max_norm)
     norm_type = _number("norm_type", norm_type)
