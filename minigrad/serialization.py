@@ -33,7 +33,14 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.tensor import Tensor
-from minigrad.utils.files import READ_ERRORS, FileFormatError, atomic_write, open_npz
+from minigrad.utils.files import (
+    READ_ERRORS,
+    FileFormatError,
+    array_record,
+    atomic_write,
+    check_array,
+    open_npz,
+)
 
 FORMAT = "minigrad-checkpoint"
 VERSION = 1
@@ -63,20 +70,16 @@ class _Writer:
         if type(obj) is float:
             return obj if np.isfinite(obj) else {"type": "float", "value": repr(obj)}
         if isinstance(obj, Tensor):
-            key = self._array(backend.to_host(obj.data), path)
-            node = {"type": "tensor", "key": key, "dtype": str(obj.dtype),
-                    "shape": list(obj.shape), "device": str(obj.device),
-                    "requires_grad": bool(obj.requires_grad)}
+            node = {"type": "tensor", **self._array(backend.to_host(obj.data), path),
+                    "device": str(obj.device), "requires_grad": bool(obj.requires_grad)}
             if _is_parameter(obj):
                 node["parameter"] = True
             return node
         if backend.is_array(obj):
-            key = self._array(backend.to_host(obj), path)
-            return {"type": "array", "key": key, "dtype": str(obj.dtype),
-                    "shape": list(obj.shape), "device": str(backend.device_of(obj))}
+            return {"type": "array", **self._array(backend.to_host(obj), path),
+                    "device": str(backend.device_of(obj))}
         if isinstance(obj, np.generic):  # a NumPy scalar, e.g. np.float32(0.5)
-            key = self._array(np.asarray(obj), path)
-            return {"type": "scalar", "key": key, "dtype": str(obj.dtype), "shape": []}
+            return {"type": "scalar", **self._array(np.asarray(obj), path)}
         if isinstance(obj, dict):
             keys, values = [], []
             for k, v in obj.items():
@@ -96,13 +99,14 @@ class _Writer:
                         f"supported are dicts (str/int keys), lists, tuples, Tensors, NumPy/CuPy "
                         f"arrays, numbers, bools, None and strings (no pickling)")
 
-    def _array(self, arr: np.ndarray, path: list[str]) -> str:
+    def _array(self, arr: np.ndarray, path: list[str]) -> dict[str, Any]:
+        """Store ``arr``; return its key and record (dtype, shape, CRC-32) for the header."""
         if arr.dtype.hasobject or arr.dtype.kind == "V":
             raise TypeError(f"mg.save cannot store an array of dtype {arr.dtype} at "
                             f"{_where(path)} without pickling")
         key = self._key(path)
         self.arrays[key] = arr
-        return key
+        return {"key": key, **array_record(arr)}
 
 
 def _where(path: list[str]) -> str:
@@ -198,18 +202,9 @@ class _Reader:
         if key not in self.archive.files:
             raise FileFormatError(f"{self.path!r}: the header lists an array {key!r} that is "
                                   "not in the archive (damaged or edited checkpoint)")
-        arr = self.archive[key]
-        # the header records each array's dtype and shape, so arrays swapped or replaced
-        # inside the archive are caught here rather than loaded into the wrong place
-        shape = node.get("shape")  # absent in files of minigrad <= 0.1
-        if str(arr.dtype) != node["dtype"] or (shape is not None and
-                                               list(arr.shape) != list(shape)):
-            raise FileFormatError(
-                f"{self.path!r}: array {key!r} is {arr.dtype} of shape {tuple(arr.shape)}, "
-                f"but the header says {node['dtype']} of shape "
-                f"{tuple(shape) if shape is not None else '(not recorded)'}: the archive was "
-                "edited or its entries swapped; restore it from a copy or save it again")
-        return arr
+        # the header records each array's dtype, shape and checksum, so arrays swapped or
+        # replaced inside the archive are caught here rather than loaded into the wrong place
+        return check_array(self.archive[key], node, self.path, key)
 
     def decode(self, node: Any) -> Any:
         if not isinstance(node, dict):

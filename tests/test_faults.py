@@ -391,15 +391,23 @@ def _npy(arr: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.parametrize("same_shape", [False, True])
 @pytest.mark.parametrize("kind", ["save", "reference"])
-def test_arrays_swapped_inside_the_archive_are_caught(kind: str, tmp_path: Path) -> None:
+def test_arrays_swapped_inside_the_archive_are_caught(kind: str, same_shape: bool,
+                                                      tmp_path: Path) -> None:
+    """Entries of the archive exchanged: by shape, or, when the shapes and dtypes agree (an
+    LSTM with input_size == hidden_size has two (4H, H) weights), by the CRC-32 of each
+    array's bytes that the header records."""
     path = tmp_path / "swapped.npz"
+    rng = np.random.default_rng(0)
+    first = rng.standard_normal((8, 2)).astype(np.float32)
+    second = rng.standard_normal((8, 2) if same_shape else (2,)).astype(np.float32)
     if kind == "save":
-        mg.save({"w": mg.ones(3, 2), "b": mg.zeros(2)}, path)
-        a, b = "w.npy", "b.npy"
+        mg.save({"weight_ih_l0": mg.tensor(first), "weight_hh_l0": mg.tensor(second)}, path)
+        a, b = "weight_ih_l0.npy", "weight_hh_l0.npy"
         load: Any = mg.load
     else:
-        mg.testing.write_reference(path, [np.ones((3, 2))], np.zeros(2))
+        mg.testing.write_reference(path, [first], second)
         a, b = "input/0.npy", "output/output.npy"
         load = load_reference
 

@@ -35,7 +35,14 @@ from minigrad.autograd.engine import grad as autograd_grad
 from minigrad.creation import tensor as make_tensor
 from minigrad.tensor import Tensor
 from minigrad.testing.compare import assert_close
-from minigrad.utils.files import READ_ERRORS, FileFormatError, atomic_write, open_npz
+from minigrad.utils.files import (
+    READ_ERRORS,
+    FileFormatError,
+    array_record,
+    atomic_write,
+    check_array,
+    open_npz,
+)
 
 FORMAT = "minigrad-reference"
 VERSION = 1
@@ -264,8 +271,7 @@ def save_reference(ref: Reference, path: str | os.PathLike[str]) -> None:
             if arr.dtype.hasobject:
                 raise TypeError(f"{prefix} {name!r} has dtype object, which needs pickle")
             arrays[f"{prefix}/{name}"] = arr
-    header["arrays"] = {k: {"dtype": str(a.dtype), "shape": list(a.shape)}
-                        for k, a in arrays.items()}
+    header["arrays"] = {k: array_record(a) for k, a in arrays.items()}
     arrays[META_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     # atomic: a kill or a full disk mid-write leaves the previous reference readable
     atomic_write(path, lambda f: np.savez_compressed(f, **arrays), who="save_reference")
@@ -366,15 +372,12 @@ def _read_reference(data: Any, path: str) -> Reference:
     recorded = header.get("arrays")  # dtype and shape of every array (absent in old files)
 
     def read(key: str) -> np.ndarray:
-        arr = data[key]
-        want = recorded.get(key) if recorded is not None else None
-        if recorded is not None and (want is None or want["dtype"] != str(arr.dtype)
-                                     or list(want["shape"]) != list(arr.shape)):
-            raise FileFormatError(
-                f"{path!r}: array {key!r} is {arr.dtype} of shape {tuple(arr.shape)}, which "
-                f"does not match the header ({want}): the file was edited or its arrays "
-                "swapped; record it again")
-        return arr
+        if recorded is None:
+            return data[key]
+        if key not in recorded:
+            raise FileFormatError(f"{path!r}: array {key!r} is not in the header's list (the "
+                                  "file was edited); record it again")
+        return check_array(data[key], recorded[key], path, key)
 
     def group(prefix: str, names: list[str]) -> dict[str, np.ndarray]:
         return {n: read(f"{prefix}/{n}") for n in names if f"{prefix}/{n}" in files}

@@ -44,8 +44,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-__all__ = ["READ_ERRORS", "FileFormatError", "atomic_write", "describe_format", "open_npz",
-           "sniff"]
+__all__ = ["READ_ERRORS", "FileFormatError", "array_record", "atomic_write", "check_array",
+           "describe_format", "open_npz", "sniff"]
 
 _TMP_TAG = ".tmp-"
 
@@ -251,3 +251,29 @@ def open_npz(path: str, what: str) -> Any:
         raise FileFormatError(f"{path!r} is a damaged {what} (truncated or corrupted .npz "
                               f"archive: {type(e).__name__}: {e}); restore it from a copy "
                               "or write it again") from e
+
+
+def array_record(arr: np.ndarray) -> dict[str, Any]:
+    """What a file's header records about one of its arrays: dtype, shape and the CRC-32 of
+    its bytes (C order), so that a reader can tell the array under a key is the one written
+    there, even when another array of the same shape and dtype was swapped in."""
+    flat = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+    return {"dtype": str(arr.dtype), "shape": list(arr.shape), "crc32": zlib.crc32(flat)}
+
+
+def check_array(arr: np.ndarray, record: dict[str, Any], path: str, key: str) -> np.ndarray:
+    """Return ``arr`` if it matches its ``record`` (see :func:`array_record`; fields missing
+    in files of older versions are not checked); else raise :class:`FileFormatError`."""
+    shape, crc = record.get("shape"), record.get("crc32")
+    problem = None
+    if str(arr.dtype) != record.get("dtype") or (shape is not None
+                                                 and list(arr.shape) != list(shape)):
+        problem = (f"is {arr.dtype} of shape {tuple(arr.shape)}, but the header says "
+                   f"{record.get('dtype')} of shape "
+                   f"{tuple(shape) if shape is not None else '(not recorded)'}")
+    elif crc is not None and array_record(arr)["crc32"] != crc:
+        problem = "does not hold the values the header's checksum (CRC-32) records"
+    if problem is not None:
+        raise FileFormatError(f"{path!r}: array {key!r} {problem}: the file was edited or its "
+                              "arrays swapped; restore it from a copy or write it again")
+    return arr
