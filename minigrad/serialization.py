@@ -9,9 +9,10 @@ Tensors, NumPy/CuPy arrays, Python numbers, bools, None and strings, e.g. ::
 The file is an ordinary ``.npz`` archive: every array is stored under a key derived from its
 path in the structure (``optim/state/0/exp_avg``), and one more entry, ``__minigrad__``,
 holds a JSON document (as a uint8 array) that describes the structure: container types, dict
-key types, which leaves are Tensors (with dtype, device and ``requires_grad``) and which are
-arrays. Nothing is ever unpickled: ``load`` reads with ``allow_pickle=False``, so loading a
-file from an untrusted source cannot run code.
+key types, which leaves are Tensors (with device and ``requires_grad``) and which are arrays,
+and the dtype, shape and CRC-32 of every array (checked when it is loaded). Nothing is ever
+unpickled: ``load`` reads with ``allow_pickle=False``, so loading a file from an untrusted
+source cannot run code.
 
 Writes are atomic: the archive goes to a temporary file in the same directory, is flushed and
 fsync'ed, then renamed over the target with ``os.replace`` (one helper,
