@@ -146,7 +146,8 @@ def _clip(max_norm: Any = 1.0, norm_type: Any = 2.0) -> None:
 
 for bad in (-1.0, 0.0, NAN, -INF):
     add(f"clip_grad_norm_-max_norm={bad}", lambda bad=bad: _clip(bad), ValueError, "max_norm")
-add("clip_grad_norm_-max_norm-str", lambda: _clip("1"), TypeError, "max_norm")
+add("clip_grad_norm_-max_norm-str", lambda: _clip("one"), TypeError, "max_norm")
+add("clip_grad_norm_-max_norm-list", lambda: _clip([1.0]), TypeError, "max_norm")
 for bad in (0.0, -2.0, NAN):
     add(f"clip_grad_norm_-norm_type={bad}", lambda bad=bad: _clip(1.0, bad), ValueError,
         "norm_type")

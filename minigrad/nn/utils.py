@@ -57,9 +57,14 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    """``float(value)`` as PyTorch takes it (so ``norm_type="inf"`` works), refused by name
+    when it is not a number."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, str)):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except ValueError:
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
 
 
 def _positive(name: str, value: Any) -> float:
