@@ -155,18 +155,22 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     _fsync_dir(os.path.dirname(final))
 
 
+#: errno -> what to do about it, appended to write errors
+_ADVICE = {
+    errno.ENOSPC: "Free some disk space and save again",
+    errno.EFBIG: "The file is larger than this process may write (ulimit -f)",
+    getattr(errno, "EDQUOT", -1): "The disk quota is exhausted",
+    errno.EROFS: "The folder is on a read-only file system; save elsewhere",
+    errno.EACCES: "The folder is not writable; save elsewhere or fix its permissions",
+    errno.EPERM: "The folder is not writable; save elsewhere or fix its permissions",
+}
+
+
 def _named(e: OSError, path: str, who: str, what: str) -> OSError:
     """The same kind of OSError (same errno), naming the user's path instead of a temp file."""
-    reason = e.strerror or str(e)
-    hint = {errno.ENOSPC: "free some disk space and save again",
-            errno.EFBIG: "the file is larger than this process may write (ulimit -f)",
-            errno.EDQUOT: "the disk quota is exhausted",
-            errno.EROFS: "the folder is on a read-only file system; save elsewhere",
-            errno.EACCES: "the folder is not writable; save elsewhere or fix its permissions",
-            errno.EPERM: "the folder is not writable; save elsewhere or fix its permissions",
-            }.get(e.errno or 0, "")
-    msg = (f"{who}: cannot write {path!r} ({what}: {reason}); any previous file at that path "
-           f"is unchanged" + (f". {hint[0].upper()}{hint[1:]}" if hint else ""))
+    advice = _ADVICE.get(e.errno or 0)
+    msg = (f"{who}: cannot write {path!r} ({what}: {e.strerror or e}); any previous file at "
+           f"that path is unchanged" + (f". {advice}" if advice else ""))
     return OSError(e.errno, msg) if e.errno else OSError(msg)
 
 
