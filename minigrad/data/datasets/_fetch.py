@@ -279,11 +279,13 @@ def fetch(
         except _DamagedArchive as e:
             # a half-downloaded or damaged archive: set it aside (renamed, not deleted) and
             # fetch a fresh one below when allowed
-            aside = _set_aside(archive)
-            problem += f"{e} It was renamed to {aside.name}. "
+            problem += f"{e} {_set_aside(archive)} "
             if not download:
                 raise DatasetUnavailableError(problem + _manual_help(res, target, downloads)) \
                     from e
+        except DatasetUnavailableError as e:  # readable, but not the pinned release
+            raise DatasetUnavailableError(f"{problem}{e} Delete it and try again. "
+                                          + _manual_help(res, target, downloads)) from e
     if not download:
         raise DatasetUnavailableError(
             f"{problem}{res.filename} is not in the cache and download=False. "
@@ -330,10 +332,11 @@ def _install(res: Resource, archive: Path, target: Path) -> Path:
     return target
 
 
-def _set_aside(archive: Path) -> Path:
+def _set_aside(archive: Path) -> str:
+    """Rename a damaged archive out of the way (kept, for a look); say what was done."""
     aside = archive.with_name(archive.name + ".damaged")
     try:
         os.replace(archive, aside)
-    except OSError:
-        return archive
-    return aside
+    except OSError as e:
+        return f"It could not be renamed ({e.strerror or e}): delete it."
+    return f"It was renamed to {aside.name}."
