@@ -54,10 +54,11 @@ def _both(shape: tuple, seed: int) -> tuple[Any, Any]:
     return mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
 
 
-def _run(fn: Callable[..., Any], ours: list[Any], theirs: list[Any]) -> None:
+def _run(fn: Callable[..., Any], ours: list[Any], theirs: list[Any],
+         torch_fn: Callable[..., Any] | None = None) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PyTorch's mean of nothing warns; so may NumPy
-        ym, yt = fn(*ours), fn(*theirs)
+        ym, yt = fn(*ours), (torch_fn or fn)(*theirs)
     assert tuple(ym.shape) == tuple(yt.shape)
     assert_close(ym, yt.detach().numpy(), equal_nan=True)
     g = np.random.default_rng(1).standard_normal(tuple(yt.shape))
@@ -114,3 +115,11 @@ def test_zero_dim_stays_zero_dim() -> None:
     y.backward()
     assert x.grad.shape == ()
     assert_close(x.grad, np.array(3 * np.exp(6.0), np.float32))
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((0, 3), (2, 3)), ((4, 0), (2, 0)),
+                                              ((4, 3), (0, 3)), ((2, 0, 3), (5, 3)),
+                                              ((3,), (2, 3))])
+def test_linear_with_empty_dimensions(x_shape: tuple, w_shape: tuple) -> None:
+    (xm, xt), (wm, wt), (bm, bt) = _both(x_shape, 0), _both(w_shape, 1), _both(w_shape[:1], 2)
+    _run(mg.nn.functional.linear, [xm, wm, bm], [xt, wt, bt], torch.nn.functional.linear)
