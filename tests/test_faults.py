@@ -213,6 +213,16 @@ def test_mode_follows_umask_and_overwriting_keeps_it(kind: str, tmp_path: Path) 
     assert stat.S_IMODE((tmp_path / "fresh").stat().st_mode) == 0o644
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_overwriting_keeps_the_owner(tmp_path: Path) -> None:
+    path = tmp_path / "theirs.bin"
+    path.write_bytes(b"old")
+    os.chown(path, 1234, 5678)
+    atomic_write(path, b"new")
+    st = path.stat()
+    assert (st.st_uid, st.st_gid) == (1234, 5678) and path.read_bytes() == b"new"
+
+
 @pytest.mark.parametrize("kind", ["save", "safetensors", "reference", "vocab"])
 def test_missing_folder_or_file_in_the_way_is_named(kind: str, tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "folder" / "x"

@@ -17,7 +17,7 @@ of a save leaves the previous file exactly as it was:
 Files behave like files:
 
 - a new file's mode follows the umask (``0o666 & ~umask``, usually 0644); overwriting keeps the
-  existing file's mode;
+  existing file's mode (and its owner and group, where the system allows it);
 - a target without any write permission bit (``chmod a-w``) is refused with
   ``PermissionError``, even for root, who the operating system would let through: the
   bits are checked here, not only by the kernel;
@@ -83,8 +83,9 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _check_target(path: str, final: str, who: str) -> int | None:
-    """Refuse targets that cannot or must not be replaced; return the mode to keep, if any."""
+def _check_target(path: str, final: str, who: str) -> os.stat_result | None:
+    """Refuse targets that cannot or must not be replaced; return the existing file's stat
+    (whose mode and owner the new file keeps), or None for a new file."""
     folder = os.path.dirname(final) or "."
     if not os.path.exists(folder):
         raise FileNotFoundError(errno.ENOENT, f"{who}: cannot write {path!r}: the folder "
@@ -104,7 +105,7 @@ def _check_target(path: str, final: str, who: str) -> int | None:
         raise PermissionError(errno.EACCES, f"{who}: {path!r} is write-protected (mode "
                               f"{stat.S_IMODE(st.st_mode):04o}), so it is not replaced; make it "
                               "writable (chmod u+w) or save under another name")
-    return stat.S_IMODE(st.st_mode)
+    return st
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None] | bytes, *,
@@ -126,7 +127,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     """
     path = os.fspath(path)
     final = os.path.realpath(path)  # through symlinks: replace the file, keep the link
-    keep_mode = _check_target(path, final, who)
+    old = _check_target(path, final, who)
     _remove_stale_temps(final)
     tmp = _temp_name(final)
     try:
@@ -137,8 +138,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         raise _named(e, path, who, "cannot create a file in its folder") from e
     try:
         with os.fdopen(fd, "wb") as f:
-            if keep_mode is not None and hasattr(os, "fchmod"):  # overwriting keeps the mode
-                os.fchmod(f.fileno(), keep_mode)
+            if old is not None:
+                _keep_mode_and_owner(f.fileno(), old)
             if isinstance(write, (bytes, bytearray, memoryview)):
                 f.write(write)
             else:
@@ -153,6 +154,17 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
             raise _named(e, path, who, "the write failed") from e
         raise
     _fsync_dir(os.path.dirname(final))
+
+
+def _keep_mode_and_owner(fd: int, old: os.stat_result) -> None:
+    """Give the new file the replaced one's mode and, where allowed (root, or the same owner
+    with a group of theirs), its owner and group: a file overwritten by root stays its
+    owner's."""
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, stat.S_IMODE(old.st_mode))
+    if hasattr(os, "fchown"):
+        with contextlib.suppress(OSError):
+            os.fchown(fd, old.st_uid, old.st_gid)
 
 
 #: errno -> what to do about it, appended to write errors
