@@ -521,6 +521,27 @@ def test_data_root_that_cannot_be_created_is_named(tmp_path: Path,
     assert str(root) in str(info.value)
 
 
+def test_downloads_of_killed_fetches_are_removed(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".pip-{dead.pid}-abc123"
+    stale.mkdir()
+    (stale / "fake_pkg-1.2.3-py3-none-any.whl").write_bytes(b"half a download")
+    payload = b"payload"
+
+    def fake_pip(res: _fetch.Resource, dest: Path) -> Path:
+        whl = dest / "fake_pkg-1.2.3-py3-none-any.whl"
+        with zipfile.ZipFile(whl, "w") as z:
+            z.writestr("pkg/thing.bin", payload)
+        return whl
+
+    monkeypatch.setattr(_fetch, "_pip_download", fake_pip)
+    assert _fetch.fetch(_resource(payload), root=tmp_path).read_bytes() == payload
+    assert not stale.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pip-")] == []
+
+
 def test_unreachable_package_index_fails_within_seconds(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """A closed port refuses at once; pip is told not to retry, so the manual route is

@@ -35,6 +35,7 @@ import contextlib
 import errno
 import os
 import re
+import shutil
 import stat
 import struct
 import zipfile
@@ -45,7 +46,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 __all__ = ["READ_ERRORS", "FileFormatError", "array_record", "atomic_write", "check_array",
-           "describe_format", "open_npz", "sniff"]
+           "describe_format", "open_npz", "remove_stale", "sniff"]
 
 _TMP_TAG = ".tmp-"
 
@@ -58,17 +59,28 @@ def _temp_name(final: str) -> str:
 def _remove_stale_temps(final: str) -> None:
     """Delete temporary files of ``final`` whose writing process no longer exists (killed)."""
     folder, name = os.path.split(final)
-    pattern = re.compile(re.escape(f".{name}{_TMP_TAG}") + r"(\d+)-[0-9a-f]{8}$")
+    remove_stale(folder, f".{name}{_TMP_TAG}")
+
+
+def remove_stale(folder: str | os.PathLike[str], prefix: str) -> None:
+    """Delete the entries of ``folder`` named ``PREFIX<pid>-...`` (files or folders) whose
+    process ``pid`` is gone: what a killed process left behind."""
+    pattern = re.compile(re.escape(prefix) + r"(\d+)-.+$")
+    folder = os.fspath(folder) or "."
     try:
-        entries = os.listdir(folder or ".")
+        entries = os.listdir(folder)
     except OSError:
         return
     for entry in entries:
         m = pattern.match(entry)
         if m is None or int(m[1]) == os.getpid() or _pid_alive(int(m[1])):
             continue
+        full = os.path.join(folder, entry)
         with contextlib.suppress(OSError):
-            os.unlink(os.path.join(folder, entry))
+            if os.path.isdir(full) and not os.path.islink(full):
+                shutil.rmtree(full)
+            else:
+                os.unlink(full)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from minigrad.utils.files import atomic_write
+from minigrad.utils.files import atomic_write, remove_stale
 
 __all__ = ["DatasetUnavailableError", "Resource", "cache_dir", "fetch"]
 
@@ -291,7 +291,8 @@ def fetch(
             f"{problem}{res.filename} is not in the cache and download=False. "
             + _manual_help(res, target, downloads))
     _make_folder(base)
-    tmpdir = Path(tempfile.mkdtemp(prefix=".pip-", dir=base))
+    remove_stale(base, ".pip-")  # downloads of fetches that were killed
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".pip-{os.getpid()}-", dir=base))
     try:
         try:
             archive = _pip_download(res, tmpdir)
