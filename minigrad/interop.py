@@ -225,12 +225,12 @@ def load_safetensors(path: str | os.PathLike[str], device: Any = None) -> dict[s
     """
     path = os.fspath(path)
     dev = backend.device(device)
-    arrays = _read_safetensors(path, lambda data: _safetensors_numpy().load(data))
+    arrays = _read_safetensors(path, _safetensors_numpy().load_file)  # memory-mapped read
     return {name: _make(backend.to_device(arr, dev)) for name, arr in arrays.items()}
 
 
 def _read_safetensors(path: str, parse: Any) -> Any:
-    """``parse(bytes)`` of a safetensors file, with errors that name ``path`` and what it is.
+    """``parse(path)`` of a safetensors file, with errors that name ``path`` and what it is.
 
     The safetensors library's own exceptions (``SafetensorError``: "header too large",
     "invalid JSON in header", ...) are chained under a ValueError that names the file.
@@ -242,10 +242,8 @@ def _read_safetensors(path: str, parse: Any) -> Any:
                  "read them with mg.load or mg.testing.load_reference" if kind == "npz" else "")
         raise ValueError(f"{path!r} is not a safetensors file: the file is "
                          f"{describe_format(kind)}{extra}")
-    with open(path, "rb") as f:
-        data = f.read()
     try:
-        return parse(data)
+        return parse(path)
     except Exception as e:  # SafetensorError has no public base class to catch
         dtype_hint = (" If it holds bfloat16 tensors, save them as float32 first (NumPy has "
                       "no bfloat16)." if "bf16" in str(e).lower() or "bfloat16" in str(e).lower()
@@ -258,14 +256,18 @@ def safetensors_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     """The string metadata stored in a ``.safetensors`` file's header (may be empty)."""
     import json
 
-    def header(data: bytes) -> dict[str, str]:
-        n = int.from_bytes(data[:8], "little")
-        head = json.loads(data[8:8 + n].decode("utf-8"))
+    def header(path: str) -> dict[str, str]:
+        # read the header only (the tensors may be gigabytes), as safe_open would, but check
+        # the file's length against it, which safe_open leaves to the first tensor read
+        with open(path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            head = json.loads(f.read(n).decode("utf-8"))
+            size = os.fstat(f.fileno()).st_size
         end = max((int(v["data_offsets"][1]) for k, v in head.items() if k != "__metadata__"),
                   default=0)
-        if 8 + n + end != len(data):  # what safetensors itself checks when loading
+        if 8 + n + end != size:
             raise ValueError(f"the header describes {8 + n + end} bytes, the file has "
-                             f"{len(data)} (truncated or appended to)")
+                             f"{size} (truncated or appended to)")
         meta = head.get("__metadata__") or {}
         if not isinstance(meta, dict):
             raise TypeError(f"__metadata__ is {type(meta).__name__}, not a dict")

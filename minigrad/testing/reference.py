@@ -340,7 +340,13 @@ def _restructure(flat: dict[str, Any], like: Any) -> Any:
 
 
 def load_reference(path: str | os.PathLike[str]) -> Reference:
-    """Read a reference file written by :func:`record_reference` or :func:`write_reference`."""
+    """Read a reference file written by :func:`record_reference` or :func:`write_reference`.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        FileFormatError: (a ``ValueError``) the file is not a reference file (the message says
+            what it is instead), or is damaged, or its arrays do not match its header.
+    """
     path = os.fspath(path)
     what = "a minigrad reference file"
     with open_npz(path, what) as data:
@@ -369,7 +375,7 @@ def _read_reference(data: Any, path: str) -> Reference:
     specs = header["inputs"]
     out_names = header["outputs"]["names"]
     files = set(data.files)
-    recorded = header.get("arrays")  # dtype and shape of every array (absent in old files)
+    recorded = header.get("arrays")  # dtype, shape, CRC-32 of each array (not in old files)
 
     def read(key: str) -> np.ndarray:
         if recorded is None:
