@@ -35,11 +35,11 @@ import numpy as np
 from minigrad import backend
 from minigrad.tensor import Tensor
 from minigrad.utils.files import (
-    READ_ERRORS,
     FileFormatError,
     array_record,
     atomic_write,
     check_array,
+    naming_damage,
     open_npz,
 )
 
@@ -170,26 +170,17 @@ def load(path: str | os.PathLike[str], map_location: str | backend.Device | None
                     "was it written by np.savez, not mg.save?")
             raise FileFormatError(f"{path!r} is not a minigrad checkpoint: the .npz archive "
                                   f"has no {META_KEY!r} entry ({hint})")
-        try:
+        with naming_damage(path, "a minigrad checkpoint"):
             meta = json.loads(archive[META_KEY].tobytes().decode("utf-8"))
-        except READ_ERRORS as e:
-            raise FileFormatError(f"{path!r}: damaged minigrad checkpoint header "
-                                  f"({type(e).__name__}: {e})") from e
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise FileFormatError(f"{path!r} is not a minigrad checkpoint (unknown header)")
-        version = meta.get("version", 0)
-        if not isinstance(version, int) or version > VERSION:
-            raise FileFormatError(f"{path!r} was written by a newer minigrad (checkpoint "
-                                  f"format version {version!r}, this one reads up to "
-                                  f"{VERSION})")
-        try:
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                raise FileFormatError(f"{path!r} is not a minigrad checkpoint (unknown "
+                                      "header)")
+            version = meta.get("version", 0)
+            if not isinstance(version, int) or version > VERSION:
+                raise FileFormatError(f"{path!r} was written by a newer minigrad (checkpoint "
+                                      f"format version {version!r}, this one reads up to "
+                                      f"{VERSION})")
             return _Reader(archive, dev, path).decode(meta["structure"])
-        except FileFormatError:
-            raise
-        except READ_ERRORS as e:
-            raise FileFormatError(f"{path!r} is a damaged or edited minigrad checkpoint "
-                                  f"({type(e).__name__}: {e}); restore it from a copy or "
-                                  "save it again") from e
 
 
 class _Reader:

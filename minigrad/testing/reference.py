@@ -36,11 +36,11 @@ from minigrad.creation import tensor as make_tensor
 from minigrad.tensor import Tensor
 from minigrad.testing.compare import assert_close
 from minigrad.utils.files import (
-    READ_ERRORS,
     FileFormatError,
     array_record,
     atomic_write,
     check_array,
+    naming_damage,
     open_npz,
 )
 
@@ -349,15 +349,8 @@ def load_reference(path: str | os.PathLike[str]) -> Reference:
     """
     path = os.fspath(path)
     what = "a minigrad reference file"
-    with open_npz(path, what) as data:
-        try:
-            return _read_reference(data, path)
-        except FileFormatError:
-            raise
-        except READ_ERRORS as e:
-            raise FileFormatError(f"{path!r} is a damaged or edited reference file "
-                                  f"({type(e).__name__}: {e}); record it again or restore "
-                                  "it from a copy") from e
+    with open_npz(path, what) as data, naming_damage(path, what):
+        return _read_reference(data, path)
 
 
 def _read_reference(data: Any, path: str) -> Reference:

@@ -40,13 +40,13 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
 
 __all__ = ["READ_ERRORS", "FileFormatError", "array_record", "atomic_write", "check_array",
-           "describe_format", "open_npz", "remove_stale", "sniff"]
+           "describe_format", "naming_damage", "open_npz", "remove_stale", "sniff"]
 
 _TMP_TAG = ".tmp-"
 
@@ -264,6 +264,21 @@ class FileFormatError(ValueError):
 #: chain them under a :class:`FileFormatError` that names the file.
 READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, TypeError,
                AttributeError, IndexError, OSError, struct.error)
+
+
+@contextlib.contextmanager
+def naming_damage(path: str, what: str) -> Iterator[None]:
+    """Turn what a damaged file makes a reader's libraries raise (:data:`READ_ERRORS`) into
+    a :class:`FileFormatError` that names ``path`` (``what``: "a minigrad checkpoint"...),
+    chained to the original."""
+    try:
+        yield
+    except FileFormatError:
+        raise
+    except READ_ERRORS as e:
+        raise FileFormatError(f"{path!r} is a damaged or edited {what.removeprefix('a ')} "
+                              f"({type(e).__name__}: {e}); restore it from a copy or write it "
+                              "again") from e
 
 
 def open_npz(path: str, what: str) -> Any:
