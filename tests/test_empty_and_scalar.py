@@ -40,6 +40,12 @@ UNARY: dict[str, Callable[[Any], Any]] = {
     "transpose": lambda t: t.transpose(0, -1) if t.ndim else t,
     "unsqueeze": lambda t: t.unsqueeze(0),
     "clone": lambda t: t.clone(),
+    "clamp": lambda t: t.clamp(-0.5, 0.5),
+    "sqrt": lambda t: (t * t + 1).sqrt(),
+    "log": lambda t: (t * t + 1).log(),
+    "slice": lambda t: t[..., :1] if t.ndim else t,
+    "var": lambda t: t.var() if t.numel() > 1 else t.sum(),
+    "max": lambda t: t.max() if t.numel() else t.sum(),  # an empty max raises in both
 }
 BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "add": lambda a, b: a + b,
