@@ -506,7 +506,7 @@ def test_data_root_that_is_a_file_is_named(tmp_path: Path, monkeypatch: pytest.M
     afile = tmp_path / "data.txt"
     afile.write_text("not a folder")
     monkeypatch.setenv("MINIGRAD_DATA", str(afile))
-    with pytest.raises(_fetch.DatasetUnavailableError, match="is a file, not a folder") as info:
+    with pytest.raises(_fetch.DatasetUnavailableError, match="cannot be a folder") as info:
         _fetch.fetch(_resource(b"x"))
     assert str(afile) in str(info.value) and "MINIGRAD_DATA" in str(info.value)
 
@@ -516,9 +516,10 @@ def test_data_root_that_cannot_be_created_is_named(tmp_path: Path,
     (tmp_path / "afile").write_text("")
     root = tmp_path / "afile" / "cache"  # a folder below a file can never be created
     monkeypatch.setenv("MINIGRAD_DATA", str(root))
-    with pytest.raises(_fetch.DatasetUnavailableError, match="MINIGRAD_DATA") as info:
-        _fetch.fetch(_resource(b"x"))
-    assert str(root) in str(info.value)
+    for download in (True, False):
+        with pytest.raises(_fetch.DatasetUnavailableError, match="MINIGRAD_DATA") as info:
+            _fetch.fetch(_resource(b"x"), download=download)
+        assert str(root) in str(info.value) and "afile' above it is a file" in str(info.value)
 
 
 def test_downloads_of_killed_fetches_are_removed(tmp_path: Path,

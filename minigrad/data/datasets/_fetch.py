@@ -257,11 +257,13 @@ def fetch(
     base = cache_dir(root)
     target = base / res.name / res.filename
     downloads = base / "downloads"
-    if base.exists() and not base.is_dir():
+    blocker = next((p for p in (base, *base.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():  # base, or a folder above it, is a file
         env = os.environ.get(ENV_VAR)
         origin = f"${ENV_VAR}={env!r}" if env and root is None else "root"
+        why = ("it is a file" if blocker == base else f"{str(blocker)!r} above it is a file")
         raise DatasetUnavailableError(
-            f"the data cache {str(base)!r} ({origin}) is a file, not a folder; point "
+            f"the data cache {str(base)!r} ({origin}) cannot be a folder: {why}; point "
             f"${ENV_VAR} (or root=) at a folder")
 
     problem = ""
