@@ -71,7 +71,14 @@ class Device:
     @property
     def xp(self) -> ModuleType:
         """The array module (``numpy`` or ``cupy``) that allocates on this device."""
-        return np if self.type == "cpu" else _cuda_module()
+        if self.type == "cpu":
+            return np
+        xp = _cuda_module()
+        if self.index >= _gpu_count():  # CuPy would fail later, the fake would use GPU 0
+            n = _gpu_count()
+            raise RuntimeError(f"device {str(self)!r} does not exist: {n} GPU(s) visible, so "
+                               f"valid devices are {', '.join(f'cuda:{i}' for i in range(n))}")
+        return xp
 
 
 CPU = Device("cpu")
@@ -145,6 +152,16 @@ def cuda_is_available() -> bool:
     return True
 
 
+_gpu_count_cache: list[int] = []
+
+
+def _gpu_count() -> int:
+    """``cuda_device_count()``, asked once (it does not change while a process runs)."""
+    if not _gpu_count_cache:
+        _gpu_count_cache.append(cuda_device_count())
+    return _gpu_count_cache[0]
+
+
 def cuda_device_count() -> int:
     """How many GPUs minigrad can use (0 without CuPy)."""
     if not cuda_is_available():
@@ -184,7 +201,7 @@ def to_device(x: Any, dev: Device, dtype: Any = None) -> Any:
         if _cupy is not None and isinstance(x, _cupy.ndarray):
             x = x.get()
         return np.asarray(x, dtype=dtype)
-    cp = _cuda_module()
+    cp = dev.xp  # checks that the device index exists
     if isinstance(x, cp.ndarray):
         if int(x.device.id) != dev.index:
             with cp.cuda.Device(dev.index):

@@ -149,6 +149,12 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: 
     """Random integers in [low, high) (int64 by default)."""
     if high is None:
         low, high = 0, low
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+               for v in (low, high)):  # ints only, as PyTorch
+        raise TypeError(f"randint: low and high must be ints, got low={low!r}, high={high!r}")
+    if not low < high:  # as PyTorch; NumPy's message would not name the arguments
+        raise ValueError(f"randint: low must be less than high (values are drawn from "
+                         f"[low, high)), got low={low}, high={high}")
     dev = backend.device(device)
 
     def fill(xp: Any, s: tuple, d: Any) -> Any:

@@ -23,7 +23,6 @@ Example (PyTorch -> minigrad)::
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +30,7 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.tensor import Tensor, _make
+from minigrad.utils.files import atomic_write, describe_format, sniff
 
 # DLPack device types (dlpack.h, DLDeviceType)
 KDL_CPU = 1
@@ -200,27 +200,15 @@ def save_safetensors(state_dict: Mapping[str, Any], path: str | os.PathLike[str]
         if not (backend.is_array(value) or isinstance(value, np.generic)):
             raise TypeError(f"{name!r}: safetensors stores tensors and arrays only, got "
                             f"{type(value).__name__}")
-        arrays[name] = np.ascontiguousarray(backend.to_host(value))
+        arr = backend.to_host(value)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name!r}: safetensors stores bool, integer and floating tensors, "
+                            f"got dtype {arr.dtype}")
+        # np.ascontiguousarray would turn a 0-d array into shape (1,): require C order instead
+        arrays[name] = np.require(arr, requirements="C")
     meta = None if metadata is None else {str(k): str(v) for k, v in metadata.items()}
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    os.close(fd)
-    try:
-        st.save_file(arrays, tmp, metadata=meta)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    data = st.save(arrays, metadata=meta)
+    atomic_write(path, data, who="save_safetensors")
 
 
 def load_safetensors(path: str | os.PathLike[str], device: Any = None) -> dict[str, Tensor]:
@@ -229,24 +217,63 @@ def load_safetensors(path: str | os.PathLike[str], device: Any = None) -> dict[s
 
     Files written by PyTorch (``safetensors.torch.save_file``) load as long as their dtypes
     exist in NumPy (bfloat16 does not: convert to float32 before saving).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file is not a safetensors file (e.g. an ``.npz`` written by
+            ``mg.save``), or is empty, truncated or damaged; the message names it.
     """
-    st = _safetensors_numpy()
-    try:
-        arrays = st.load_file(os.fspath(path))
-    except (TypeError, ValueError) as e:  # e.g. a bfloat16 tensor: no NumPy dtype for it
-        raise ValueError(f"cannot load {os.fspath(path)!r} with NumPy: {e}. If it holds "
-                         "bfloat16 tensors, save them as float32 first") from e
+    path = os.fspath(path)
     dev = backend.device(device)
+    arrays = _read_safetensors(path, _safetensors_numpy().load_file)  # memory-mapped read
     return {name: _make(backend.to_device(arr, dev)) for name, arr in arrays.items()}
+
+
+def _read_safetensors(path: str, parse: Any) -> Any:
+    """``parse(path)`` of a safetensors file, with errors that name ``path`` and what it is.
+
+    The safetensors library's own exceptions (``SafetensorError``: "header too large",
+    "invalid JSON in header", ...) are chained under a ValueError that names the file.
+    """
+    _safetensors_numpy()  # the install hint first
+    kind = sniff(path)  # FileNotFoundError / IsADirectoryError name the path themselves
+    if kind != "safetensors":
+        extra = ("; mg.save checkpoints and mg.testing reference files are .npz archives: "
+                 "read them with mg.load or mg.testing.load_reference" if kind == "npz" else "")
+        raise ValueError(f"{path!r} is not a safetensors file: the file is "
+                         f"{describe_format(kind)}{extra}")
+    try:
+        return parse(path)
+    except Exception as e:  # SafetensorError has no public base class to catch
+        dtype_hint = (" If it holds bfloat16 tensors, save them as float32 first (NumPy has "
+                      "no bfloat16)." if "bf16" in str(e).lower() or "bfloat16" in str(e).lower()
+                      else " Restore it from a copy or export it again.")
+        raise ValueError(f"cannot load {path!r}: damaged or unsupported safetensors file "
+                         f"({type(e).__name__}: {e}).{dtype_hint}") from e
 
 
 def safetensors_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     """The string metadata stored in a ``.safetensors`` file's header (may be empty)."""
-    _safetensors_numpy()
-    from safetensors import safe_open
+    import json
 
-    with safe_open(os.fspath(path), framework="numpy") as f:
-        return dict(f.metadata() or {})
+    def header(path: str) -> dict[str, str]:
+        # read the header only (the tensors may be gigabytes), as safe_open would, but check
+        # the file's length against it, which safe_open leaves to the first tensor read
+        with open(path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            head = json.loads(f.read(n).decode("utf-8"))
+            size = os.fstat(f.fileno()).st_size
+        end = max((int(v["data_offsets"][1]) for k, v in head.items() if k != "__metadata__"),
+                  default=0)
+        if 8 + n + end != size:
+            raise ValueError(f"the header describes {8 + n + end} bytes, the file has "
+                             f"{size} (truncated or appended to)")
+        meta = head.get("__metadata__") or {}
+        if not isinstance(meta, dict):
+            raise TypeError(f"__metadata__ is {type(meta).__name__}, not a dict")
+        return {str(k): str(v) for k, v in meta.items()}
+
+    return _read_safetensors(os.fspath(path), header)
 
 
 __all__ = ["dlpack_capsule", "dlpack_device", "from_dlpack", "load_safetensors",

@@ -9,13 +9,17 @@ Tensors, NumPy/CuPy arrays, Python numbers, bools, None and strings, e.g. ::
 The file is an ordinary ``.npz`` archive: every array is stored under a key derived from its
 path in the structure (``optim/state/0/exp_avg``), and one more entry, ``__minigrad__``,
 holds a JSON document (as a uint8 array) that describes the structure: container types, dict
-key types, which leaves are Tensors (with dtype, device and ``requires_grad``) and which are
-arrays. Nothing is ever unpickled: ``load`` reads with ``allow_pickle=False``, so loading a
-file from an untrusted source cannot run code.
+key types, which leaves are Tensors (with device and ``requires_grad``) and which are arrays,
+and the dtype, shape and CRC-32 of every array (checked when it is loaded). Nothing is ever
+unpickled: ``load`` reads with ``allow_pickle=False``, so loading a file from an untrusted
+source cannot run code.
 
 Writes are atomic: the archive goes to a temporary file in the same directory, is flushed and
-fsync'ed, then renamed over the target with ``os.replace``. A crash mid-save leaves the
-previous checkpoint intact.
+fsync'ed, then renamed over the target with ``os.replace`` (one helper,
+:func:`minigrad.utils.files.atomic_write`). A crash mid-save leaves the previous checkpoint
+intact. Reading checks what it reads: a file that is empty, truncated, damaged, in another
+format, or whose arrays do not match the shapes and dtypes its header records raises
+:class:`FileFormatError` naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -23,8 +27,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
-import zipfile
 from collections import OrderedDict
 from typing import IO, Any
 
@@ -32,6 +34,14 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.tensor import Tensor
+from minigrad.utils.files import (
+    FileFormatError,
+    array_record,
+    atomic_write,
+    check_array,
+    naming_damage,
+    open_npz,
+)
 
 FORMAT = "minigrad-checkpoint"
 VERSION = 1
@@ -61,19 +71,16 @@ class _Writer:
         if type(obj) is float:
             return obj if np.isfinite(obj) else {"type": "float", "value": repr(obj)}
         if isinstance(obj, Tensor):
-            key = self._array(backend.to_host(obj.data), path)
-            node = {"type": "tensor", "key": key, "dtype": str(obj.dtype),
+            node = {"type": "tensor", **self._array(backend.to_host(obj.data), path),
                     "device": str(obj.device), "requires_grad": bool(obj.requires_grad)}
             if _is_parameter(obj):
                 node["parameter"] = True
             return node
         if backend.is_array(obj):
-            key = self._array(backend.to_host(obj), path)
-            return {"type": "array", "key": key, "dtype": str(obj.dtype),
+            return {"type": "array", **self._array(backend.to_host(obj), path),
                     "device": str(backend.device_of(obj))}
         if isinstance(obj, np.generic):  # a NumPy scalar, e.g. np.float32(0.5)
-            key = self._array(np.asarray(obj), path)
-            return {"type": "scalar", "key": key, "dtype": str(obj.dtype)}
+            return {"type": "scalar", **self._array(np.asarray(obj), path)}
         if isinstance(obj, dict):
             keys, values = [], []
             for k, v in obj.items():
@@ -93,13 +100,14 @@ class _Writer:
                         f"supported are dicts (str/int keys), lists, tuples, Tensors, NumPy/CuPy "
                         f"arrays, numbers, bools, None and strings (no pickling)")
 
-    def _array(self, arr: np.ndarray, path: list[str]) -> str:
+    def _array(self, arr: np.ndarray, path: list[str]) -> dict[str, Any]:
+        """Store ``arr``; return its key and record (dtype, shape, CRC-32) for the header."""
         if arr.dtype.hasobject or arr.dtype.kind == "V":
             raise TypeError(f"mg.save cannot store an array of dtype {arr.dtype} at "
                             f"{_where(path)} without pickling")
         key = self._key(path)
         self.arrays[key] = arr
-        return key
+        return {"key": key, **array_record(arr)}
 
 
 def _where(path: list[str]) -> str:
@@ -120,50 +128,24 @@ def _write_npz(f: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Save a nested structure of tensors, arrays and plain values to ``path`` (one .npz file).
 
-    ``path`` is used as given (no suffix is appended). The write is atomic: readers see either
-    the old file or the complete new one, never a partial file.
+    ``path`` is used as given (no suffix is appended). The write is atomic (see
+    :func:`minigrad.utils.files.atomic_write`): readers see either the old file or the
+    complete new one, never a partial file, and a failed save leaves the old file as it was.
+    A symlink is followed (the file it points to is replaced); a new file's mode follows the
+    umask and an existing file keeps its mode; a write-protected file is refused.
 
     Raises:
         TypeError: for a value that cannot be stored without pickle; the message names its
             key path (e.g. ``key path optim/state/0/fn``).
+        OSError: the folder is missing or not writable, the target is write-protected, or
+            the disk is full; the message names ``path``.
     """
     writer = _Writer()
     structure = writer.encode(obj, [])
     meta = {"format": FORMAT, "version": VERSION, "structure": structure}
     arrays = dict(writer.arrays)
     arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_npz(f, arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(directory)
-
-
-def _fsync_dir(directory: str) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories can't be opened."""
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+    atomic_write(path, lambda f: _write_npz(f, arrays), who="mg.save")
 
 
 def load(path: str | os.PathLike[str], map_location: str | backend.Device | None = None) -> Any:
@@ -175,45 +157,46 @@ def load(path: str | os.PathLike[str], map_location: str | backend.Device | None
     back exactly as saved.
 
     Raises:
-        ValueError: if ``path`` is not a minigrad checkpoint.
+        FileNotFoundError: ``path`` does not exist.
+        FileFormatError: (a ``ValueError``) ``path`` is not a minigrad checkpoint, or is
+            damaged; the message names the file and what is wrong.
     """
     path = os.fspath(path)
     dev = backend.device(map_location)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, zipfile.BadZipFile) as e:  # e.g. pickled data, refused by allow_pickle
-        raise ValueError(f"{path!r} is not a minigrad checkpoint (not an .npz archive: {e})") \
-            from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path!r} is not a minigrad checkpoint: it holds a single array, "
-                         f"not an .npz archive written by mg.save")
-    with archive:
+    with open_npz(path, "a minigrad checkpoint") as archive:
         if META_KEY not in archive.files:
-            raise ValueError(f"{path!r} is not a minigrad checkpoint: the .npz archive has no "
-                             f"{META_KEY!r} entry (was it written by np.savez, not mg.save?)")
-        try:
+            hint = ("it is a reference file of mg.testing: read it with "
+                    "mg.testing.load_reference" if "__meta__" in archive.files else
+                    "was it written by np.savez, not mg.save?")
+            raise FileFormatError(f"{path!r} is not a minigrad checkpoint: the .npz archive "
+                                  f"has no {META_KEY!r} entry ({hint})")
+        with naming_damage(path, "a minigrad checkpoint"):
             meta = json.loads(archive[META_KEY].tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as e:
-            raise ValueError(f"{path!r}: corrupt minigrad checkpoint header ({e})") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ValueError(f"{path!r} is not a minigrad checkpoint (unknown header)")
-        if meta.get("version", 0) > VERSION:
-            raise ValueError(f"{path!r} was written by a newer minigrad (checkpoint format "
-                             f"version {meta['version']}, this one reads up to {VERSION})")
-        return _Reader(archive, dev).decode(meta["structure"])
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                raise FileFormatError(f"{path!r} is not a minigrad checkpoint (unknown "
+                                      "header)")
+            version = meta.get("version", 0)
+            if not isinstance(version, int) or version > VERSION:
+                raise FileFormatError(f"{path!r} was written by a newer minigrad (checkpoint "
+                                      f"format version {version!r}, this one reads up to "
+                                      f"{VERSION})")
+            return _Reader(archive, dev, path).decode(meta["structure"])
 
 
 class _Reader:
-    def __init__(self, archive: Any, dev: backend.Device) -> None:
+    def __init__(self, archive: Any, dev: backend.Device, path: str) -> None:
         self.archive = archive
         self.dev = dev
+        self.path = path
 
     def _array(self, node: dict[str, Any]) -> np.ndarray:
-        arr = self.archive[node["key"]]
-        if str(arr.dtype) != node["dtype"]:
-            raise ValueError(f"checkpoint entry {node['key']!r} has dtype {arr.dtype}, its "
-                             f"header says {node['dtype']}")
-        return arr
+        key = node["key"]
+        if key not in self.archive.files:
+            raise FileFormatError(f"{self.path!r}: the header lists an array {key!r} that is "
+                                  "not in the archive (damaged or edited checkpoint)")
+        # the header records each array's dtype, shape and checksum, so arrays swapped or
+        # replaced inside the archive are caught here rather than loaded into the wrong place
+        return check_array(self.archive[key], node, self.path, key)
 
     def decode(self, node: Any) -> Any:
         if not isinstance(node, dict):
@@ -242,7 +225,8 @@ class _Reader:
                 return Parameter(Tensor(data, device=self.dev),
                                  requires_grad=node["requires_grad"])
             return Tensor(data, device=self.dev, requires_grad=node["requires_grad"])
-        raise ValueError(f"unknown node type {kind!r} in a minigrad checkpoint")
+        raise FileFormatError(f"{self.path!r}: unknown node type {kind!r} in the checkpoint "
+                              "header (damaged or edited)")
 
 
-__all__ = ["load", "save"]
+__all__ = ["FileFormatError", "load", "save"]

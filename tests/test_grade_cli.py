@@ -54,6 +54,7 @@ def assignment(tmp_path: Path) -> Path:
     grader = tmp_path / "grader"
     grader.mkdir()
     (grader / "checks.py").write_text(textwrap.dedent(CHECKS))
+    (grader / "references").mkdir()
     x = mg.tensor([1.0, -2.0, 3.5], dtype=mg.float64, requires_grad=True)
     record_reference(lambda x: 2 * x, [x], grader / "references" / "double.npz")
     return tmp_path
@@ -139,7 +140,7 @@ def test_corrupt_reference_file_is_found_before_grading(
     code, text, data = run(["--checks", str(assignment / "grader" / "checks.py"),
                             "--self-check", "--json", str(tmp_path / "r.json")], capsys)
     assert code == 2
-    assert "is not a readable minigrad reference file" in data["extra_data"][
+    assert "is a damaged minigrad reference file" in data["extra_data"][
         "grader_problems"][0]
     assert [t["output"] for t in data["tests"]] == [data["tests"][0]["output"]] * 2
 

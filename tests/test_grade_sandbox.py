@@ -113,6 +113,7 @@ def test_misbehaving_at_import_fails_every_test(tmp_path: Path) -> None:
 def test_expected_values_are_not_in_memory_while_the_submission_runs(tmp_path: Path) -> None:
     """A submission that searches every live array for the answer does not find it."""
     x = mg.tensor(np.linspace(0.1, 0.9, 7), dtype=mg.float64, requires_grad=True)
+    (tmp_path / "references").mkdir()
     record_reference(lambda x: x * 3.25, [x], tmp_path / "references" / "triple.npz")
     want = np.linspace(0.1, 0.9, 7) * 3.25
     np.save(tmp_path / "want.npy", want)

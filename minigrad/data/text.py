@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.utils.files import atomic_write
+
 __all__ = [
     "PAD_TOKEN",
     "UNK_TOKEN",
@@ -201,7 +203,7 @@ class Vocab:
             ensure_ascii=False,
         )
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            atomic_write(path, text.encode("utf-8"), who="Vocab.to_json")
         return text
 
     @classmethod
@@ -209,15 +211,29 @@ class Vocab:
         """Load a vocabulary saved by :meth:`to_json`: from a path, or from the JSON text itself
         (a string starting with ``{``)."""
         if isinstance(source, str) and source.lstrip().startswith("{"):
-            text = source
+            text, where = source, "the JSON text given"
         else:
-            text = Path(source).read_text(encoding="utf-8")
-        data = json.loads(text)
+            where = repr(os.fspath(source))
+            try:
+                text = Path(source).read_text(encoding="utf-8")
+            except UnicodeDecodeError as e:
+                raise ValueError(f"Vocab.from_json: {where} is not a text file written by "
+                                 f"Vocab.to_json ({e})") from e
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"Vocab.from_json: {where} is not valid JSON (truncated or "
+                             f"damaged?): {e}") from e
         if not isinstance(data, dict) or data.get("format") != "minigrad.data.Vocab":
-            raise ValueError("Vocab.from_json: this JSON was not written by Vocab.to_json.")
+            raise ValueError(f"Vocab.from_json: {where} was not written by Vocab.to_json.")
         if data.get("version") != 1:
-            raise ValueError(f"Vocab.from_json: unsupported version {data.get('version')!r}.")
-        return cls.from_itos(data["itos"])
+            raise ValueError(f"Vocab.from_json: {where} has unsupported version "
+                             f"{data.get('version')!r}.")
+        itos = data.get("itos")
+        if not isinstance(itos, list) or not all(isinstance(t, str) for t in itos):
+            raise ValueError(f"Vocab.from_json: {where} has no list of token strings under "
+                             "'itos' (edited or damaged).")
+        return cls.from_itos(itos)
 
 
 def pad_batch(

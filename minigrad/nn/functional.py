@@ -6,6 +6,8 @@ applies one op; the derivatives live in :mod:`minigrad.ops.nn_ops` and the core 
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from typing import Any, Sequence
 
 from minigrad import dtypes
@@ -40,6 +42,12 @@ def sigmoid(input: Tensor) -> Tensor:
 def _dim(input: Tensor, dim: int | None, who: str) -> int:
     if dim is None:  # PyTorch's legacy implicit choice: dim 0 for 0-, 1- and 3-D, else 1
         dim = 0 if input.ndim in (0, 1, 3) else 1
+        # warned as PyTorch does: on a (T, B, C) or (B, T, C) input dim 0 is time or batch,
+        # and normalising over it is silently wrong
+        warnings.warn(f"Implicit dimension choice for {who} has been deprecated (as in "
+                      f"PyTorch): for an input of shape {tuple(input.shape)} it normalises "
+                      f"over dim {dim}. Pass dim=X, e.g. dim=-1 for class scores in the last "
+                      "dimension", UserWarning, stacklevel=3)
     return normalize_axis(dim, input.ndim)[0] if input.ndim else 0
 
 
@@ -59,6 +67,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) while
     training; the identity otherwise. Masks come from ``mg.manual_seed``'s generator."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"dropout probability p must be a number, got {p!r}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
@@ -108,6 +118,10 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
                         f"{what}")
     data = tensor.data
     xp = xp_of(data)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or (
+            num_classes < -1):
+        raise ValueError(f"one_hot: num_classes must be a non-negative int, or -1 to take "
+                         f"max(tensor) + 1, got {num_classes!r}")
     if num_classes == -1:
         num_classes = int(data.max()) + 1 if data.size else 0
     if data.size and bool(((data < 0) | (data >= num_classes)).any()):
@@ -138,6 +152,13 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int],
 def _check_reduction(reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _check_ignore_index(ignore_index: Any, who: str) -> None:
+    # a float never equals an int64 target, so 1.5 would silently ignore nothing
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"{who}: ignore_index must be an int (a class index, or -100 for "
+                        f"none), got {ignore_index!r}")
 
 
 def _class_target(input: Tensor, target: Any, who: str) -> tuple[Tensor, Tensor, bool]:
@@ -192,6 +213,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     divides by the (weighted) number of the others, as PyTorch.
     """
     _check_reduction(reduction)
+    _check_ignore_index(ignore_index, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     x, t, unbatched = _class_target(input, target, "cross_entropy")
@@ -205,6 +227,7 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,
              ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: -input[n, target[n]] for log-probabilities ``input``."""
     _check_reduction(reduction)
+    _check_ignore_index(ignore_index, "nll_loss")
     x, t, unbatched = _class_target(input, target, "nll_loss")
     _check_classes(t, x.shape[1], ignore_index, "nll_loss")
     w = _check_weight(weight, x.shape[1], "nll_loss")

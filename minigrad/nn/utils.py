@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Iterable, Sequence
 
 from minigrad import backend
@@ -23,11 +24,19 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     for the largest magnitude). As PyTorch, gradients are multiplied by
     min(1, max_norm / (total_norm + 1e-6)), computed on the device (no host round trip).
     Returns the total norm before clipping, as a 0-d tensor.
+
+    Raises:
+        ValueError: ``max_norm`` is not > 0 (a negative one would flip the gradients' sign,
+            zero would erase them) or ``norm_type`` is not > 0.
     """
+    max_norm = _positive("max_norm", max_norm)
+    norm_type = _number("norm_type", norm_type)
+    if not (norm_type > 0):
+        raise ValueError(f"clip_grad_norm_: norm_type must be positive (2.0, 1.0, inf...), "
+                         f"got {norm_type}")
     grads = _grads(parameters)
     if not grads:
         return Tensor(0.0)
-    norm_type = float(norm_type)
     dev = backend.device_of(grads[0])
     xp = backend.get_array_module(grads[0])
     if norm_type == math.inf:
@@ -47,6 +56,26 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     return _make(total)
 
 
+def _number(name: str, value: Any) -> float:
+    """``float(value)`` as PyTorch takes it (so ``norm_type="inf"`` works), refused by name
+    when it is not a number."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, str)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    try:
+        return float(value)
+    except ValueError:
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+
+
+def _positive(name: str, value: Any) -> float:
+    """``value`` as a float, refused by name unless it is > 0 (NaN too: ``not x > 0``)."""
+    value = _number(name, value)
+    if not value > 0:  # max_norm <= 0 would flip or zero every gradient instead of clipping
+        raise ValueError(f"clip_grad_norm_: {name} must be positive, got {value}; it is the "
+                         "largest norm the gradients may have after clipping")
+    return value
+
+
 def _vector_norm(g: Any, p: float) -> Any:
     xp = backend.get_array_module(g)
     if p == 2.0:
@@ -59,7 +88,9 @@ def _vector_norm(g: Any, p: float) -> Any:
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
-    clip_value = float(clip_value)
+    clip_value = _number("clip_value", clip_value)
+    if not clip_value >= 0:  # a negative bound would set every gradient to -|clip_value|
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for g in _grads(parameters):
         backend.get_array_module(g).clip(g, -clip_value, clip_value, out=g)
 

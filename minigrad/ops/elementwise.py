@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from minigrad.autograd.function import Op
-from minigrad.ops.common import cast, log, shape_of, sign, unbroadcast, where, xp_of
+from minigrad.ops.common import as_array, cast, log, shape_of, sign, unbroadcast, where, xp_of
 
 
 class Add(Op):
@@ -212,6 +212,7 @@ class Sigmoid(Op):
         # e^-x overflows to inf for x < -88 (float32); 1 / (1 + inf) = 0 is the right limit,
         # so only the warning is silenced, cheaply, by clipping where float32 would overflow.
         e = xp.exp(-xp.maximum(x, -80.0) if x.dtype.itemsize < 8 else -x)
+        e = as_array(e)  # NumPy gives a scalar for a 0-d x, which out= below cannot take
         e += 1
         return xp.reciprocal(e, out=e)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from minigrad.autograd.function import Op
@@ -79,9 +80,10 @@ class Linear(Op):
         need_x, need_w, need_b = ctx.needs_input_grad
         gx = g @ w if need_x else None
         gw = gb = None
+        rows = math.prod(x.shape[:-1])  # not -1: reshape can't infer it beside a 0-sized dim
         if need_w:
-            g2 = g.reshape((-1, g.shape[-1]))
-            gw = swap_last(g2) @ x.reshape((-1, x.shape[-1]))
+            g2 = g.reshape((rows, g.shape[-1]))
+            gw = swap_last(g2) @ x.reshape((rows, x.shape[-1]))
         if need_b and ctx.has_b:
-            gb = g.reshape((-1, g.shape[-1])).sum(axis=0)
+            gb = g.reshape((rows, g.shape[-1])).sum(axis=0)
         return gx, gw, gb

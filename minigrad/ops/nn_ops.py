@@ -59,6 +59,8 @@ class Dropout(Op):
 def _logsumexp(x: Any, axis: int) -> tuple[Any, Any]:
     """(x - max, log sum exp(x - max)) along ``axis``: subtracting the max keeps exp <= 1."""
     xp = xp_of(x)
+    if x.shape and x.shape[axis] == 0:  # nothing to normalise: an empty result (PyTorch)
+        return x.copy(), xp.zeros(x.shape[:axis] + (1,) + x.shape[axis + 1:], x.dtype)
     z = x - x.max(axis=axis, keepdims=True)
     return z, xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
 
@@ -71,6 +73,9 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx: Any, x: Any, axis: int) -> Any:
         xp = xp_of(x)
+        if x.shape and x.shape[axis] == 0:  # an empty axis has no max: an empty result
+            ctx.y, ctx.axis = x.copy(), axis
+            return ctx.y
         e = xp.exp(x - x.max(axis=axis, keepdims=True))
         e /= e.sum(axis=axis, keepdims=True)
         ctx.y, ctx.axis = e, axis
@@ -118,7 +123,10 @@ def _reduce(loss: Any, w_t: Any, reduction: str) -> Any:
         return loss
     if reduction == "sum":
         return as_array(loss.sum())
-    return as_array(loss.sum() / w_t.sum())
+    total = w_t.sum()
+    if not bool(total != 0):  # every target ignored: NaN (0 / 0) as PyTorch, without a warning
+        return as_array(loss.sum() * float("nan"))
+    return as_array(loss.sum() / total)
 
 
 def _spread(g: Any, w_t: Any, reduction: str) -> Any:
@@ -127,7 +135,11 @@ def _spread(g: Any, w_t: Any, reduction: str) -> Any:
         return g
     if reduction == "sum":
         return xp_of(g).broadcast_to(g, w_t.shape)
-    return xp_of(g).broadcast_to(g / w_t.sum(), w_t.shape)
+    total = w_t.sum()
+    # every target ignored: the loss is NaN (0 / 0) but, as in PyTorch, no sample gets any
+    # gradient; g / 0 would spread NaN into the whole model at the next optimizer step
+    scale = xp_of(g).where(total != 0, g / xp_of(g).where(total != 0, total, 1), 0 * g)
+    return xp_of(g).broadcast_to(scale, w_t.shape)
 
 
 def _one_hot_at(t: Any, n_classes: int) -> Any:

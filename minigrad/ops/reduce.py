@@ -44,7 +44,8 @@ class Mean(Op):
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
         n = _count(ctx.shape, ctx.axis)
-        return expand_reduced(g / n, ctx.shape, ctx.axis, ctx.keepdims), None, None
+        # n = 0 only when x is empty, and then so is the gradient: max() avoids a g / 0 warning
+        return expand_reduced(g / max(n, 1), ctx.shape, ctx.axis, ctx.keepdims), None, None
 
 
 class Var(Op):
@@ -90,7 +91,10 @@ class AMax(Op):
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
         (x, y), axis, keep = ctx.saved, ctx.axis, ctx.keepdims
-        hit = x == expand_reduced(y, x.shape, axis, keep)
+        y = expand_reduced(y, x.shape, axis, keep)
+        # a NaN maximum equals nothing, not even itself: the NaNs are the "ties" (PyTorch);
+        # v != v tests for NaN on arrays and, under create_graph, on Tensors alike
+        hit = (x == y) | ((x != x) & (y != y))
         count = hit.sum(axis=axis, keepdims=True, dtype=g.dtype)
         return expand_reduced(g, x.shape, axis, keep) * hit / count, None, None, None
 

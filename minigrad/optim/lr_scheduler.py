@@ -8,6 +8,7 @@ the very same sequence of learning rates as ``torch.optim.lr_scheduler``. Call
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from typing import Any
 
@@ -85,11 +86,34 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a state from :meth:`state_dict`."""
+        """Restore a state from :meth:`state_dict` of a scheduler of the same class.
+
+        Raises:
+            ValueError: ``state_dict`` has entries this scheduler does not have (it came from
+                another kind of scheduler, or is not a scheduler's state).
+        """
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{type(self).__name__}.load_state_dict expects a dict, got "
+                            f"{type(state_dict).__name__}")
+        unknown = sorted(set(state_dict) - set(self.state_dict()))
+        if unknown:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: unknown entries "
+                             f"{unknown}; was it saved from another kind of scheduler? "
+                             f"(this one has {sorted(self.state_dict())})")
         self.__dict__.update(state_dict)
 
     def _current_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _non_negative(who: str, name: str, value: Any) -> float:
+    """A schedule factor or floor: a finite number >= 0 (a negative factor flips the lr's
+    sign, so that training climbs the loss instead of descending it)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{who}: {name} must be a number, got {value!r}")
+    if not 0 <= value < math.inf:
+        raise ValueError(f"{who}: {name} must be a finite number >= 0, got {value}")
+    return value
 
 
 class StepLR(LRScheduler):
@@ -105,10 +129,10 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        if not isinstance(step_size, int) or step_size <= 0:
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size <= 0:
             raise ValueError(f"step_size must be a positive int, got {step_size!r}")
         self.step_size = step_size
-        self.gamma = gamma
+        self.gamma = _non_negative("StepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -126,7 +150,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = gamma
+        self.gamma = _non_negative("ExponentialLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -153,10 +177,12 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
                  last_epoch: int = -1) -> None:
-        if T_max <= 0:
-            raise ValueError(f"T_max must be positive, got {T_max!r}")
+        if isinstance(T_max, bool) or not isinstance(T_max, numbers.Real) or not (
+                0 < T_max < math.inf):
+            raise ValueError(f"CosineAnnealingLR: T_max must be positive (the number of epochs "
+                             f"of the half cosine), got {T_max!r}")
         self.T_max = T_max
-        self.eta_min = eta_min
+        self.eta_min = _non_negative("CosineAnnealingLR", "eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:

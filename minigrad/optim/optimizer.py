@@ -12,6 +12,7 @@ scalar would promote a float32 update to float64.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections import defaultdict
 from typing import Any, Callable, Iterable
@@ -121,14 +122,19 @@ class Optimizer:
         lr = group.get("lr")
         if not isinstance(lr, numbers.Real) or isinstance(lr, bool):
             raise TypeError(f"learning rate of group {index} must be a number, got {lr!r}")
-        if lr < 0:
-            raise ValueError(f"Invalid learning rate: {lr} (group {index}); it must be >= 0")
+        if not 0 <= lr < math.inf:  # written so that NaN fails too (NaN < 0 is False)
+            raise ValueError(f"Invalid learning rate: {lr} (lr of group {index}); it must be a "
+                             f"finite number >= 0")
 
     @staticmethod
-    def _check_range(name: str, value: Any) -> None:
-        """Options like eps, momentum and weight_decay must be >= 0, as PyTorch checks."""
-        if not value >= 0.0:
-            raise ValueError(f"Invalid {name} value: {value} (expected >= 0)")
+    def _check_range(name: str, value: Any, high: float = math.inf) -> None:
+        """Options like eps and weight_decay must be finite and >= 0 (as PyTorch checks, and
+        NaN and infinity refused too); those that are fractions, like momentum, also <= 1."""
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise TypeError(f"{name} must be a number, got {value!r}")
+        if not 0.0 <= value <= high or value == math.inf:
+            expected = ">= 0 and finite" if high == math.inf else f"0 <= {name} <= {high:g}"
+            raise ValueError(f"Invalid {name} value: {value} (expected {expected})")
 
     def _init_group(self, group: dict[str, Any]) -> None:
         """Hook for optimizers whose state starts eagerly (Adagrad); default: lazily."""
@@ -239,6 +245,15 @@ class Optimizer:
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
                              f"this optimizer has {len(self.param_groups)}")
+        mine = set(self.defaults)
+        for i, saved in enumerate(saved_groups):
+            theirs = {k for k in saved if k not in _EXTRA_GROUP_KEYS}
+            if theirs != mine:
+                # e.g. an SGD state loaded into Adam: refuse now, not with a KeyError at step()
+                raise ValueError(
+                    f"loaded state dict's group {i} has the options {sorted(theirs)}, but "
+                    f"{type(self).__name__} has {sorted(mine)}: it was saved from another "
+                    f"kind of optimizer; load it into the same class it came from")
         id_map: dict[Any, Tensor] = {}
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if len(group["params"]) != len(saved["params"]):
@@ -258,6 +273,7 @@ class Optimizer:
         for group, saved in zip(self.param_groups, saved_groups):
             new = {k: (tuple(v) if isinstance(v, list) and isinstance(group.get(k), tuple)
                        else v) for k, v in saved.items() if k != "params"}
+            self._validate(new, len(new_groups))  # a saved lr of NaN is no better than a typed one
             new["params"] = group["params"]
             new_groups.append(new)
         self.state = state

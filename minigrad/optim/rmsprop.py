@@ -45,9 +45,9 @@ class RMSprop(Optimizer):
     def _validate(self, group: dict[str, Any], index: int) -> None:
         super()._validate(group, index)
         self._check_range("epsilon", group["eps"])
-        self._check_range("momentum", group["momentum"])
+        self._check_range("momentum", group["momentum"], high=1.0)
         self._check_range("weight_decay", group["weight_decay"])
-        self._check_range("alpha", group["alpha"])
+        self._check_range("alpha", group["alpha"], high=1.0)
 
     def _init_state(self, param: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         xp = backend.get_array_module(param)

@@ -42,8 +42,9 @@ class SGD(Optimizer):
 
     def _validate(self, group: dict[str, Any], index: int) -> None:
         super()._validate(group, index)
-        self._check_range("momentum", group["momentum"])
+        self._check_range("momentum", group["momentum"], high=1.0)
         self._check_range("weight_decay", group["weight_decay"])
+        self._check_range("dampening", group["dampening"], high=1.0)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 

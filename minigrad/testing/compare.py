@@ -11,6 +11,7 @@ largest absolute and relative differences.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -82,7 +83,8 @@ def assert_close(actual: Any, expected: Any, rtol: float | None = None,
     ``actual`` and ``expected`` may be Tensors (of any device), NumPy or CuPy arrays, Python or
     NumPy numbers, nested lists of numbers, or lists/tuples/dicts of all of these (compared
     item by item). Values match when ``|actual - expected| <= atol + rtol * |expected|``;
-    integer and bool values must be equal.
+    integer and bool values must be equal. Infinities match only the same infinity, and NaN
+    matches nothing (not even NaN, unless ``equal_nan``), whatever the tolerances.
 
     Args:
         rtol, atol: tolerances. By default they depend on the dtype, as in
@@ -107,7 +109,13 @@ def assert_close(actual: Any, expected: Any, rtol: float | None = None,
         >>> from minigrad.testing import assert_close
         >>> assert_close(mg.tensor([1.0, 2.0]) * 3, [3.0, 6.0])
     """
-    _compare(actual, expected, rtol, atol, equal_nan, check_dtype, check_device,
+    for arg, value in (("rtol", rtol), ("atol", atol)):
+        # a negative or NaN tolerance would fail every comparison, an infinite one pass any
+        if value is not None and (isinstance(value, bool) or not isinstance(value, Real)
+                                  or not 0 <= value < float("inf")):
+            raise ValueError(f"assert_close: {arg} must be a finite number >= 0, got {value!r}")
+    _compare(actual, expected, None if rtol is None else float(rtol),
+             None if atol is None else float(atol), equal_nan, check_dtype, check_device,
              name or "")
 
 
@@ -172,8 +180,8 @@ def _mismatch(a: _Value, e: _Value, rtol: float | None, atol: float | None, equa
     dtype = np.result_type(a.array, e.array) if dtype is None else dtype
     default = default_tolerances(a.dtype, e.dtype) if (a.dtype, e.dtype) != (None, None) else (
         default_tolerances(dtype))
-    rtol = default[0] if rtol is None else float(rtol)
-    atol = default[1] if atol is None else float(atol)
+    rtol = default[0] if rtol is None else rtol
+    atol = default[1] if atol is None else atol
     return _value_mismatch(a.array, e.array, rtol, atol, equal_nan, np.dtype(dtype))
 
 
@@ -217,6 +225,9 @@ def _value_mismatch(actual: np.ndarray, expected: np.ndarray, rtol: float, atol:
         with np.errstate(invalid="ignore", over="ignore"):
             err = np.abs(a - e)
             ok = (a == e) | (err <= atol + rtol * np.abs(e))
+            # an infinity matches only the same infinity: rtol * |inf| = inf would otherwise
+            # let any finite value (and the opposite infinity) pass
+            ok &= ~(np.isinf(a) | np.isinf(e)) | (a == e)
         if equal_nan:
             ok |= np.isnan(a) & np.isnan(e)
         bad = ~ok

@@ -47,12 +47,11 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterator
 
-from minigrad.data.datasets._fetch import atomic_write
 from minigrad.testing.reference import ReferenceFileError
+from minigrad.utils.files import atomic_write
 
 MAX_MESSAGE = 4000  # characters kept of one test's message (autograders truncate anyway)
 
@@ -124,7 +123,7 @@ class GradeReport:
     def write_json(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`as_dict` to ``path`` atomically (a reader never sees half a file)."""
         text = json.dumps(self.as_dict(), indent=2) + "\n"
-        atomic_write(Path(os.fspath(path)), text.encode("utf-8"))
+        atomic_write(path, text.encode("utf-8"), who="write_json")
 
     def text(self) -> str:
         """A human-readable report, one block per test."""

@@ -22,12 +22,10 @@ implementation, on any device, and compares outputs and gradients with :func:`as
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -35,9 +33,16 @@ import numpy as np
 from minigrad import backend
 from minigrad.autograd.engine import grad as autograd_grad
 from minigrad.creation import tensor as make_tensor
-from minigrad.data.datasets._fetch import atomic_write
 from minigrad.tensor import Tensor
 from minigrad.testing.compare import assert_close
+from minigrad.utils.files import (
+    FileFormatError,
+    array_record,
+    atomic_write,
+    check_array,
+    naming_damage,
+    open_npz,
+)
 
 FORMAT = "minigrad-reference"
 VERSION = 1
@@ -49,8 +54,13 @@ class ReferenceMismatch(AssertionError):
     """An implementation disagrees with a reference file; the message lists every difference."""
 
 
-class ReferenceFileError(ValueError):
-    """A reference file is missing, unreadable, or not a minigrad reference file."""
+class ReferenceFileError(FileFormatError):
+    """A reference file is missing, unreadable, damaged, or not a minigrad reference file."""
+
+
+class MissingReferenceFile(ReferenceFileError, FileNotFoundError):
+    """No file at the reference's path: a ``FileNotFoundError`` that graders report as the
+    instructor's mistake, like any other :class:`ReferenceFileError`."""
 
 
 @dataclass
@@ -275,10 +285,10 @@ def save_reference(ref: Reference, path: str | os.PathLike[str]) -> None:
             if arr.dtype.hasobject:
                 raise TypeError(f"{prefix} {name!r} has dtype object, which needs pickle")
             arrays[f"{prefix}/{name}"] = arr
+    header["arrays"] = {k: array_record(a) for k, a in arrays.items()}
     arrays[META_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    atomic_write(Path(os.fspath(path)), buffer.getvalue())
+    # atomic: a kill or a full disk mid-write leaves the previous reference readable
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays), who="save_reference")
 
 
 def record_reference(fn: Callable[..., Any], inputs: Sequence[Any] | Mapping[str, Any],
@@ -352,37 +362,52 @@ def load_reference(path: str | os.PathLike[str], expected: bool = True) -> Refer
     function and its backward have returned.
 
     Raises:
-        ReferenceFileError: the file is missing, unreadable or not a reference file.
+        MissingReferenceFile: (a ``FileNotFoundError`` and a :class:`ReferenceFileError`)
+            ``path`` does not exist.
+        ReferenceFileError: (a :class:`FileFormatError`) the file is not a reference file (the
+            message says what it is instead), or is damaged, or its arrays do not match its
+            header.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise ReferenceFileError(f"no reference file at {path!r}")
+        raise MissingReferenceFile(f"no reference file at {path!r} (the file does not exist)")
+    what = "a minigrad reference file"
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return _read_reference(path, data, expected)
+        with open_npz(path, what) as data, naming_damage(path, what):
+            return _read_reference(data, path, expected)
     except ReferenceFileError:
         raise
-    except Exception as e:  # a truncated zip, a bad header, a missing array, ...
-        raise ReferenceFileError(f"{path!r} is not a readable minigrad reference file "
-                                 f"({type(e).__name__}: {e}); record it again") from e
+    except FileFormatError as e:
+        raise ReferenceFileError(str(e)) from e
 
 
-def _read_reference(path: str, data: Any, expected: bool) -> Reference:
+def _read_reference(data: Any, path: str, expected: bool) -> Reference:
     if META_KEY not in data.files:
-        raise ReferenceFileError(f"{path!r} is not a minigrad reference file (no {META_KEY!r})")
+        hint = (": it is a checkpoint written by mg.save, read it with mg.load"
+                if "__minigrad__" in data.files else "")
+        raise ReferenceFileError(f"{path!r} is not a minigrad reference file (no {META_KEY!r})"
+                                 + hint)
     header = json.loads(data[META_KEY].tobytes().decode("utf-8"))
-    if header.get("format") != FORMAT:
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ReferenceFileError(f"{path!r} is not a minigrad reference file")
     if header.get("version", 0) > VERSION:
         raise ReferenceFileError(f"{path!r} was written by a newer minigrad (reference format "
-                                 f"version {header['version']}; this one reads up to "
-                                 f"{VERSION})")
+                                 f"version {header['version']}; this one reads up to {VERSION})")
     specs = header["inputs"]
     out_names = header["outputs"]["names"]
     files = set(data.files)
+    recorded = header.get("arrays")  # dtype, shape, CRC-32 of each array (not in old files)
+
+    def read(key: str) -> np.ndarray:
+        if recorded is None:
+            return data[key]
+        if key not in recorded:
+            raise ReferenceFileError(f"{path!r}: array {key!r} is not in the header's list "
+                                     "(the file was edited); record it again")
+        return check_array(data[key], recorded[key], path, key)
 
     def group(prefix: str, names: list[str]) -> dict[str, np.ndarray]:
-        return {n: data[f"{prefix}/{n}"] for n in names if f"{prefix}/{n}" in files}
+        return {n: read(f"{prefix}/{n}") for n in names if f"{prefix}/{n}" in files}
 
     in_names = [s["name"] for s in specs]
     return Reference(

@@ -28,7 +28,7 @@ import os
 import sys
 from pathlib import Path
 
-from minigrad.data.datasets._fetch import atomic_write
+from minigrad.utils.files import atomic_write
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not target.parent.is_dir():
         parser.error(f"no folder {os.fspath(target.parent)!r} for the template")
-    atomic_write(target, wanted.encode("utf-8"))
+    atomic_write(target, wanted.encode("utf-8"), who="template")
     print(f"wrote {args.template}")
     return 0
 

