@@ -24,10 +24,14 @@
 # **Time**: about 1.5 minutes on 2 CPU cores (full mode); seconds with `--quick`.
 
 # %%
+# Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
+# set it here; from a terminal, `--quick` or MINIGRAD_QUICK=1 turn it on as well.
+QUICK = False
+
+# %%
 import sys
 
 import numpy as np
-from _helpers import OUT, QUICK, Timer, banner, plt, progress, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -40,7 +44,9 @@ from minigrad.data import (
     load_rotten_tomatoes,
     pad_batch,
 )
+from minigrad.utils.tutorial import OUT, Timer, banner, plt, progress, quick_mode, savefig
 
+QUICK = quick_mode(QUICK)
 banner("05 sentiment")
 mg.manual_seed(0)
 
