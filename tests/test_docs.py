@@ -165,17 +165,58 @@ def test_the_check_sees_the_whole_api():
         assert expected in names
 
 
-def test_tutorial_pages_are_generated_without_running_them(tmp_path):
+def test_tutorial_pages_are_generated_without_running_them(tmp_path, monkeypatch):
     pytest.importorskip("mkdocs", reason="needs mkdocs (pip install -e '.[docs]')")
     tutorials = _load("tutorials")
-    script = tmp_path / "01_demo.py"
+    # a repository of one tutorial, in tmp_path
+    for module in (tutorials, tutorials.build):
+        monkeypatch.setattr(module, "ROOT", tmp_path)
+    monkeypatch.setattr(tutorials.build, "TUTORIALS", tmp_path / "tutorials")
+    monkeypatch.setattr(tutorials.build, "NOTEBOOKS", tmp_path / "tutorials" / "notebooks")
+    script = tmp_path / "tutorials" / "01_demo.py"
+    script.parent.mkdir()
     script.write_text('# %% [markdown]\n# # 1. Demo\n#\n# See [next](02_next.py).\n\n'
-                      '# %%\nraise SystemExit("must not run")\nsavefig(fig, "01_x.png")\n')
-    page = tutorials.to_markdown(script, figures=set())
+                      '# %%\nraise SystemExit("must not run")\nsavefig(fig, "01_x.png")\n\n'
+                      '# %%\nprint(2)\n')
+    page = tutorials.to_markdown(script, run=None)
     assert "# 1. Demo" in page and "[next](02_next.md)" in page
     assert '```python\nraise SystemExit("must not run")' in page
-    assert "tutorials/outputs/01_x.png" in page
+    assert "tutorials/outputs/01_x.png" in page and "colab.research.google.com" in page
     assert tutorials.title_of(script) == "1. Demo"
+    # with a stored run of this very code, its outputs and figures follow the cells
+    run = {"cells": [{"code": 'raise SystemExit("must not run")\nsavefig(fig, "01_x.png")',
+                      "output": "[saved tutorials/outputs/01_x.png]\n",
+                      "figures": ["01_x.png"]},
+                     {"code": "print(2)", "output": "2\n", "figures": []}],
+           "finished": "today", "seconds": 3.0, "machine": "a laptop"}
+    page = tutorials.to_markdown(script, run=run)
+    assert '```text title="output"\n2\n```' in page
+    assert "![01_x.png](figures/01_x.png)" in page and "full run" in page
+    # a run of other code is not shown
+    run["cells"][1]["code"] = "print(3)"
+    page = tutorials.to_markdown(script, run=run)
+    assert "```text" not in page and "changed since its last full run" in page
+
+
+
+
+def test_every_tutorial_page_shows_a_full_run_of_its_script():
+    """The stored outputs (docs/build_tutorial_pages.py --full) were made by today's code."""
+    pytest.importorskip("mkdocs", reason="needs mkdocs (pip install -e '.[docs]')")
+    tutorials = _load("tutorials")
+    for script in tutorials.scripts("en") + tutorials.scripts("zh"):
+        run = tutorials.load_run(script.stem)
+        rel = script.relative_to(ROOT).as_posix()
+        assert run is not None and run["mode"] == "full", (
+            f"no full run of {rel}: python docs/build_tutorial_pages.py --full {script.stem[:2]}")
+        assert tutorials.run_matches(run, script), (
+            f"{rel} changed since its full run: python docs/build_tutorial_pages.py --full "
+            f"{script.stem[:2]}")
+        for cell in run["cells"]:
+            for name in cell["figures"]:
+                assert (ROOT / "docs" / "tutorials" / "figures" / name).is_file(), name
+        assert any(cell["output"].startswith("RESULT: ") or "\nRESULT: " in cell["output"]
+                   for cell in run["cells"]), f"the run of {rel} printed no RESULT line"
 
 
 def test_mkdocs_build_strict(tmp_path):
@@ -197,4 +238,18 @@ def test_mkdocs_build_strict(tmp_path):
     assert (site / "index.html").is_file()
     assert (site / "api" / "tensor" / "index.html").is_file()
     assert (site / "tutorials" / "index.html").is_file()
+    # the Chinese edition and the language switch
+    assert (site / "zh" / "glossary" / "index.html").is_file()
+    assert (site / "zh" / "tutorials" / "index.html").is_file()
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="zh/" hreflang="zh"' in home
+    # maths: rendered by the KaTeX shipped in the site, nothing fetched from elsewhere
+    for name in ("katex.min.js", "auto-render.min.js", "katex.min.css",
+                 "fonts/KaTeX_Main-Regular.woff2"):
+        assert (site / "javascripts" / "katex" / name).is_file(), name
+    page = (site / "tutorials" / "04_lstm_by_the_numbers" / "index.html").read_text("utf-8")
+    assert 'class="arithmatex">\\[' in page and "katex/katex.min.js" in page
+    for html in site.rglob("*.html"):
+        external = re.findall(r'<script[^>]+src="(https?:[^"]+)"', html.read_text("utf-8"))
+        assert not external, f"{html.relative_to(site)} loads {external}"
     assert elapsed < 120, f"the documentation build took {elapsed:.0f} s"
