@@ -93,7 +93,11 @@ def test_install_line_and_links_come_from_pyproject():
 
 # ------------------------------------------------------------------------------ Chinese edition
 def test_chinese_edition_covers_the_tutorials_it_should():
-    assert set(CHINESE) == CHINESE_EDITION & set(ENGLISH)
+    missing = sorted((CHINESE_EDITION & set(ENGLISH)) - set(CHINESE))
+    assert not missing, (
+        f"no Chinese version of {missing}: a translated draft may wait in tutorials/zh/pending/ "
+        "(git mv it to tutorials/zh/, then run python tutorials/build.py)")
+    assert set(CHINESE) <= set(ENGLISH), "a Chinese tutorial without its English original"
 
 
 @pytest.mark.parametrize("name", CHINESE)

@@ -150,8 +150,12 @@ def notebook(source: str, name: str) -> str:
     nb = jupytext.reads(source, fmt="py:percent")
     first = next(c for c in nb.cells if c.cell_type == "code")
     if not re.search(r"^QUICK = False$", first.source, flags=re.M):
-        raise SystemExit(f"{name}: the first code cell must hold the switch 'QUICK = False' "
-                         "(see the other tutorials)")
+        raise SystemExit(
+            f"{name}: the first code cell must be the quick-mode switch, as in the other "
+            "tutorials: a cell '# %%' holding 'QUICK = False' before the imports, the helpers "
+            "imported with 'from minigrad.utils.tutorial import ..., quick_mode' (not from "
+            "_helpers, which a notebook does not have), and 'QUICK = quick_mode(QUICK)' before "
+            "banner(...)")
     first.source = first_cell_prelude() + first.source
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i}"  # fixed ids, so an unchanged script gives an unchanged notebook
