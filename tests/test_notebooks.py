@@ -159,3 +159,26 @@ def test_chinese_tutorial_runs_in_quick_mode(name, tmp_path):
                           capture_output=True, text=True, timeout=300)
     _check_run(proc, f"tutorials/zh/{name}")
     _pngs_ok(out, pngs, f"tutorials/zh/{name}")
+
+
+def test_quick_mode_switch(tmp_path):
+    """The notebook's switch, the command line and the environment all turn quick mode on;
+    anything but True/False is refused by name. (In a subprocess: importing the helpers picks a
+    plotting backend and makes the outputs folder.)"""
+    code = ("from minigrad.utils import tutorial as t\n"
+            "print(t.QUICK, t.quick_mode(False), t.quick_mode(True), t.QUICK)\n"
+            "try:\n    t.quick_mode('yes')\nexcept TypeError as e:\n    print(e)\n")
+
+    def run(*args: str, **env: str) -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", code, *args], cwd=tmp_path,
+                              env=_env(MINIGRAD_TUTORIALS_OUT=str(tmp_path / "out"), **env),
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.splitlines()
+
+    plain = run()
+    assert plain[0] == "False False True True"
+    assert "QUICK switch" in plain[1] and "'yes'" in plain[1]
+    assert run("--quick")[0] == "True True True True"
+    assert run(MINIGRAD_QUICK="1")[0] == "True True True True"
+    assert (tmp_path / "out").is_dir()
