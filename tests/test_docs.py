@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -219,22 +220,28 @@ def test_every_tutorial_page_shows_a_full_run_of_its_script():
                    for cell in run["cells"]), f"the run of {rel} printed no RESULT line"
 
 
-def test_mkdocs_build_strict(tmp_path):
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """``mkdocs build --strict`` once for the tests below: (process, seconds, site folder)."""
     pytest.importorskip("mkdocs", reason="needs mkdocs (pip install -e '.[docs]')")
     pytest.importorskip("mkdocstrings", reason="needs mkdocstrings (pip install -e '.[docs]')")
     pytest.importorskip("material", reason="needs mkdocs-material (pip install -e '.[docs]')")
+    site = tmp_path_factory.mktemp("docs") / "site"
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1",
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    elapsed = time.perf_counter() - start
+    return proc, time.perf_counter() - start, site
+
+
+def test_mkdocs_build_strict(built):
+    proc, elapsed, site = built
     problems = [line for line in proc.stderr.splitlines() + proc.stdout.splitlines()
                 if "WARNING" in line or "ERROR" in line]
     assert proc.returncode == 0, ("mkdocs build --strict failed:\n" + "\n".join(problems)
                                   + f"\n--- last output:\n{proc.stderr[-3000:]}")
-    site = tmp_path / "site"
     assert (site / "index.html").is_file()
     assert (site / "api" / "tensor" / "index.html").is_file()
     assert (site / "tutorials" / "index.html").is_file()
@@ -253,3 +260,43 @@ def test_mkdocs_build_strict(tmp_path):
         external = re.findall(r'<script[^>]+src="(https?:[^"]+)"', html.read_text("utf-8"))
         assert not external, f"{html.relative_to(site)} loads {external}"
     assert elapsed < 120, f"the documentation build took {elapsed:.0f} s"
+
+
+# every formula of the built site through the shipped KaTeX, as the browser will do it
+_KATEX_CHECK = r"""
+const katex = require(process.argv[1]);
+const fs = require("fs"), path = require("path");
+const walk = d => fs.readdirSync(d, {withFileTypes: true}).flatMap(e =>
+  e.isDirectory() ? walk(path.join(d, e.name))
+  : e.name.endsWith(".html") ? [path.join(d, e.name)] : []);
+const unescape = s => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
+  .replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+let n = 0;
+for (const file of walk(process.argv[2])) {
+  const re = /class="arithmatex">([\s\S]*?)<\/(span|div)>/g;
+  for (let m; (m = re.exec(fs.readFileSync(file, "utf8"))); n++) {
+    const tex = unescape(m[1]).trim();
+    try {
+      katex.renderToString(tex.slice(2, -2),
+                           {displayMode: tex.startsWith("\\["), throwOnError: true});
+    } catch (e) {
+      console.log(path.relative(process.argv[2], file) + ": " + e.message);
+      process.exitCode = 1;
+    }
+  }
+}
+console.log(n + " formulas");
+"""
+
+
+def test_every_formula_renders_with_katex(built):
+    proc, _, site = built
+    assert proc.returncode == 0
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("needs Node.js to run the shipped KaTeX outside a browser")
+    katex = ROOT / "docs" / "javascripts" / "katex" / "katex.min.js"
+    check = subprocess.run([node, "-e", _KATEX_CHECK, str(katex), str(site)],
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, f"KaTeX cannot render:\n{check.stdout[-3000:]}"
+    assert int(check.stdout.split()[-2]) > 100  # the formulas were found
