@@ -9,6 +9,8 @@ from minigrad.utils.tutorial import (  # noqa: F401
     QUICK,
     Timer,
     banner,
+    caveat,
+    draw_graph,
     in_notebook,
     plt,
     progress,

@@ -15,6 +15,8 @@ or uploaded alone to Colab, finds it with ``import minigrad``. It needs the ``tu
 * :func:`savefig` saves a figure there, and shows it too when run inside Jupyter.
 * :func:`progress` is a tqdm progress bar, silent when the output is not a terminal or in
   quick mode.
+* :func:`caveat` is what to print after a number trained in quick mode (it means nothing);
+  :func:`draw_graph` draws a graph from ``mg.viz.to_dot``, with Graphviz or else matplotlib.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-__all__ = ["OUT", "QUICK", "Timer", "banner", "in_notebook", "plt", "progress", "quick_mode",
-           "savefig"]
+__all__ = ["OUT", "QUICK", "Timer", "banner", "caveat", "draw_graph", "in_notebook", "plt",
+           "progress", "quick_mode", "savefig"]
 
 
 def _quick_from_command_line() -> bool:
@@ -118,3 +120,57 @@ def banner(title: str) -> None:
     """Say which mode we run in, once, at the top of a tutorial."""
     mode = "QUICK mode (a small slice, for tests)" if QUICK else "full mode"
     print(f"== {title} -- {mode} ==")
+
+
+def caveat() -> str:
+    """Nothing in full mode; in quick mode, a reminder to print after every trained result: a
+    few steps on a small slice show that the code runs, and nothing about the method."""
+    return " [quick mode: a smoke test, this number means nothing]" if QUICK else ""
+
+
+def draw_graph(dot: str, name: str) -> Path:
+    """Draw a graph given as DOT text (from ``mg.viz.to_dot``) as ``outputs/name`` (PNG).
+
+    With Graphviz's ``dot`` program installed, Graphviz lays it out (``mg.viz.render``).
+    Without it, matplotlib draws it here: each node one row above the nodes that feed it
+    (rows by longest path from the output, which sits at the top), in the node's colour and
+    shape (ovals are ops, boxes tensors). Cruder than Graphviz, but needs nothing else.
+    """
+    import re
+    import shutil
+
+    if shutil.which("dot"):
+        from minigrad.utils import viz
+
+        return viz.render(dot, OUT / name)
+    nodes = {m[0]: (m[1].replace("\\n", "\n"), m[2]) for m in
+             re.findall(r'^\s*(\w+) \[label="(.*?)"(.*)\];$', dot, flags=re.M)}
+    edges = re.findall(r"^\s*(\w+) -> (\w+);$", dot, flags=re.M)
+    # row of a node: longest path down from the output, so every edge points upwards
+    row = {n: 0 for n in nodes}
+    for _ in nodes:
+        for src, dst in edges:
+            row[src] = max(row[src], row[dst] + 1)
+    by_row: dict[int, list[str]] = {}
+    for n in nodes:
+        by_row.setdefault(row[n], []).append(n)
+    xy = {n: (k - (len(ns) - 1) / 2, -r) for r, ns in by_row.items() for k, n in enumerate(ns)}
+    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * max(map(len, by_row.values())),
+                                    1 + 1.1 * len(by_row)))
+    for src, dst in edges:
+        ax.annotate("", xy=xy[dst], xytext=xy[src],
+                    arrowprops=dict(arrowstyle="->", color="#555555", shrinkA=14, shrinkB=14))
+    for n, (label, attrs) in nodes.items():
+        fill = re.search(r'fillcolor="([^"]+)"', attrs)
+        style = "round,pad=0.4" if "shape=box" in attrs else "ellipse,pad=0.2"
+        ax.text(*xy[n], label, ha="center", va="center", fontsize=9,
+                bbox=dict(boxstyle=style, fc=fill.group(1) if fill else "white", ec="#555555"))
+    title = re.search(r"labelloc=\w+; label=\"([^\"]*)\"", dot)
+    ax.set_title(title.group(1) if title else "")
+    ax.set_xlim(-0.5 - max(map(len, by_row.values())) / 2, 0.5 + max(map(len, by_row.values())) / 2)
+    ax.set_ylim(-len(by_row) + 0.4, 0.6)
+    ax.axis("off")
+    print("(Graphviz's `dot` is not installed: drawn with matplotlib instead; for Graphviz's "
+          "layout, install it: apt install graphviz, brew install graphviz or conda install "
+          "graphviz)")
+    return savefig(fig, name)
