@@ -76,6 +76,7 @@ def test_notebook_first_cell_installs_and_has_the_switch(name):
     first = "".join(code[0]["source"])
     assert build.INSTALL in first and 'find_spec("minigrad") is None' in first
     assert re.search(r"^QUICK = False$", first, flags=re.M)
+    assert build.SWITCH_CELL in (TUTORIALS / name).read_text(encoding="utf-8")  # one wording
     assert all(not c["outputs"] and c["execution_count"] is None for c in code)
     # every later code cell is the script's, unchanged
     script = build.code_cells((TUTORIALS / name).read_text(encoding="utf-8"))
@@ -121,6 +122,18 @@ def test_sync_copies_code_and_keeps_prose():
     assert build.code_cells(out) == build.code_cells(english)
     with pytest.raises(SystemExit, match=r"tutorials/zh/01_x.py has 1 code cells.*has 2"):
         build.synced(english, "# %% [markdown]\n# # 标题\n\n# %%\nx = 1\n", "01_x.py")
+
+
+def test_add_switch_gives_an_old_tutorial_the_quick_switch():
+    old = ('# %% [markdown]\n# # 9. X\n\n# %%\nimport numpy as np\n'
+           'from _helpers import QUICK, banner, caveat, plt\n\nimport minigrad as mg\n\n'
+           'banner("09 X")\nprint(QUICK)\n')
+    new = build.with_switch(old, "09_x.py")
+    assert new.startswith("# %% [markdown]\n# # 9. X\n\n" + build.SWITCH_CELL + "# %%\n")
+    assert "from minigrad.utils.tutorial import banner, caveat, plt, quick_mode\n" in new
+    assert '\nQUICK = quick_mode(QUICK)\nbanner("09 X")' in new and "_helpers" not in new
+    assert build.with_switch(new) == new  # once only
+    build.notebook(new, "09_x.py")  # what the notebook builder asks for
 
 
 # ------------------------------------------------------------------------------------ execution

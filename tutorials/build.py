@@ -213,6 +213,33 @@ def with_links(readme: str) -> str:
     return readme[:start] + links_block() + readme[end + len(LINKS_END):]
 
 
+SWITCH_CELL = ("# %%\n"
+               "# Quick mode runs the same code on a small slice of the data, in seconds. In a "
+               "notebook,\n# set it here; from a terminal, `--quick` or MINIGRAD_QUICK=1 turn it "
+               "on as well.\nQUICK = False\n\n")
+
+
+def with_switch(source: str, name: str = "") -> str:
+    """A tutorial written for the old ``_helpers.py`` given the quick-mode switch: a first code
+    cell ``QUICK = False``, the helpers imported from ``minigrad.utils.tutorial`` and
+    ``QUICK = quick_mode(QUICK)`` before ``banner(...)``. (Run ``ruff check --fix`` after, to
+    sort the imports.)"""
+    if re.search(r"^QUICK = False$", source, flags=re.M):
+        return source
+    helpers = re.search(r"^from _helpers import (.*)$", source, flags=re.M)
+    banner = re.search(r"^banner\(", source, flags=re.M)
+    first = re.search(r"^# %%$", source, flags=re.M)
+    if not (helpers and banner and first):
+        raise SystemExit(f"{name}: expected a code cell with 'from _helpers import ...' and "
+                         "'banner(...)'; add the switch by hand")
+    names = [n.strip() for n in helpers.group(1).split(",") if n.strip() != "QUICK"]
+    names = sorted({*names, "quick_mode"}, key=lambda s: (not s[0].isupper(), s))
+    out = (source[:banner.start()] + "QUICK = quick_mode(QUICK)\n" + source[banner.start():])
+    out = out.replace(helpers.group(0),
+                      "from minigrad.utils.tutorial import " + ", ".join(names), 1)
+    return out[:first.start()] + SWITCH_CELL + out[first.start():]
+
+
 # ------------------------------------------------------------------------------------- main
 def _write(path: Path, text: str) -> None:
     """Atomically, and only when it changes (keeps timestamps and git quiet)."""
@@ -254,7 +281,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="write nothing; list the files that are out of date, exit 1 if any")
+    parser.add_argument("--add-switch", nargs="+", type=Path, metavar="SCRIPT",
+                        help="give these tutorials (written for _helpers.py) the QUICK switch, "
+                             "then stop")
     args = parser.parse_args(argv)
+    if args.add_switch:
+        for path in args.add_switch:
+            _write(path.resolve(), with_switch(path.read_text(encoding="utf-8"), str(path)))
+        print("now run: ruff check --fix --select I tutorials/ && python tutorials/build.py")
+        return 0
     want = expected_files()
     stale = [p for p, text in want.items()
              if not p.is_file() or p.read_text(encoding="utf-8") != text]
