@@ -7,7 +7,8 @@ of one page in order in one namespace after ``import numpy as np; import minigra
 the pages assume, as PyTorch's docs assume ``import torch``), with ``MINIGRAD_FAKE_CUDA=1`` so
 that the GPU examples run on the fake device. A block that shows an error is preceded by
 ``<!-- raises: ErrorName -->`` and must raise it; one that cannot run at all by ``<!-- no-run:
-why -->``, which must say why and stay rare. Shell commands are ```` ```bash ```` blocks.
+why -->``, which must say why and stay rare. Shell commands are ```` ```bash ```` blocks; a
+block that only includes a project file (``--8<-- "path"``) shows code tested elsewhere.
 
 The build test runs ``mkdocs build --strict`` into a temporary folder, so a broken
 cross-reference or link, a docstring the parser cannot read, or a missing docstring fails it;
@@ -46,8 +47,11 @@ docstrings = _load("docstrings")
 PAGES = sorted(p for p in (ROOT / "docs").rglob("*.md") if "hooks" not in p.parts) + [
     p for p in (ROOT / "README.md", ROOT / "README.zh-CN.md") if p.is_file()]
 PREAMBLE = "import numpy as np\nimport minigrad as mg\n"
-NOT_PYTHON = {"bash", "text"}  # shell commands and printed output: shown, not run
+NOT_PYTHON = {"bash", "shell", "console", "text", "yaml", "toml", "json"}  # shown, not run
 MAX_NO_RUN = 2  # blocks that cannot run at all, in all the pages together
+# a block that only includes a project file (pymdownx.snippets): the file is the project's
+# own code, run by its own tests; here it only has to exist
+_SNIPPET = re.compile(r'^\s*--8<--\s*"([^"]+)"\s*$')
 _FENCE = re.compile(r"^(\s*)(`{3,})\s*([^\s`{]*)")
 _MARK = re.compile(r"^\s*<!--\s*(raises|no-run):\s*(.*?)\s*-->\s*$")
 
@@ -66,8 +70,12 @@ def code_blocks(text: str) -> list[dict]:
         while j < len(lines) and not lines[j].strip().startswith(ticks):
             body.append(lines[j][len(indent):])
             j += 1
+        lines_ = [s for s in body if s.strip()]
+        included = [m.group(1) for m in map(_SNIPPET.match, lines_) if m]
+        if lines_ and len(included) == len(lines_):
+            mark = ("include", " ".join(included))
         blocks.append({"line": i + 1, "lang": lang, "code": "\n".join(body),
-                       "mark": mark.groups() if mark else None})
+                       "mark": mark.groups() if hasattr(mark, "groups") else mark})
         i = j + 1
     return blocks
 
@@ -99,7 +107,11 @@ def test_every_code_block_is_python_or_marked():
             where = f"{page.relative_to(ROOT)}:{b['line']}"
             assert b["lang"] == "python" or b["lang"] in NOT_PYTHON, (
                 f"{where}: a ```{b['lang']} block; use ```python (run by the tests), ```bash "
-                "(a shell command) or ```text (printed output)")
+                "(a shell command), ```text (printed output) or a data format")
+            if b["mark"] and b["mark"][0] == "include":
+                for name in b["mark"][1].split():
+                    assert (ROOT / name).is_file(), f"{where}: includes {name}, not a file"
+                continue
             if b["lang"] == "python":
                 seen += 1
                 if b["mark"] and b["mark"][0] == "no-run":
@@ -127,7 +139,7 @@ def test_code_blocks_run(page, tmp_path):
         {"line": b["line"], "code": b["code"],
          "raises": b["mark"][1] if b["mark"] and b["mark"][0] == "raises" else None}
         for b in code_blocks(text)
-        if b["lang"] == "python" and not (b["mark"] and b["mark"][0] == "no-run")]
+        if b["lang"] == "python" and not (b["mark"] and b["mark"][0] in ("no-run", "include"))]
     env = dict(os.environ, MINIGRAD_FAKE_CUDA="1", MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     rel = page.relative_to(ROOT).as_posix()
@@ -138,9 +150,10 @@ def test_code_blocks_run(page, tmp_path):
 
 def test_block_markers_are_checked():
     page = "<!-- raises: RuntimeError -->\n```python\nx = 1\n```\n\n```bash\nls\n```\n"
-    blocks = code_blocks(page)
-    assert [b["lang"] for b in blocks] == ["python", "bash"]
+    blocks = code_blocks(page + '```python\n--8<-- "README.md"\n```\n')
+    assert [b["lang"] for b in blocks] == ["python", "bash", "python"]
     assert blocks[0]["mark"] == ("raises", "RuntimeError") and blocks[1]["mark"] is None
+    assert blocks[2]["mark"] == ("include", "README.md")
 
 
 def test_every_public_name_has_a_docstring():

@@ -349,12 +349,15 @@ print(f"RESULT: hand-computed h_t = {h_after[0]:.4f} (reset_after=True) and "
 # %% [markdown]
 # ## 练习
 #
-# 每道题的解答都是一个可以运行、最后带检查的脚本，在
-# `tutorials/solutions/09_gru_by_the_numbers_ex<K>.py`。
+# 先自己做，再看解答：每道题的解答是 `tutorials/solutions/` 里的一个脚本，几秒钟跑完（`--quick`
+# 是简短版），最后会检查它要说明的结论。
 #
 # 1. **两种形式何时相同。** 证明 H = 1 且 $b_{hn} = 0$ 时，reset_after=True 和 False 对任何输入都
 #    给出相同的 $h_t$；再找一个所有偏置都为零、但两者不同的两单元例子。为什么 H 有关系？
+#    解答：tutorials/solutions/09_gru_by_the_numbers_ex1.py
 # 2. **移植文章里的 GRU。** 给定一个按文章约定和名字（$W_{xz}$、$W_{hz}$、$b_z$……）写的 GRU，
 #    构造计算同一个函数的 `GRUCell` 的 state_dict，并在一个 10 步的序列上检查。
+#    解答：tutorials/solutions/09_gru_by_the_numbers_ex2.py
 # 3. **z 是记忆的旋钮。** 对 z 偏置分别为 -3、0、+3 的 GRU，用自动微分测量 T = 50 步上的
 #    $\lVert \partial h_T / \partial h_0 \rVert$。运行之前先预测它们的大小顺序。
+#    解答：tutorials/solutions/09_gru_by_the_numbers_ex3.py
