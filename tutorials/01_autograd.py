@@ -16,13 +16,19 @@
 # a notebook (Jupyter with jupytext, or VS Code: each `# %%` is a cell).
 
 # %%
+# Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
+# set it here; from a terminal, `--quick` or MINIGRAD_QUICK=1 turn it on as well.
+QUICK = False
+
+# %%
 import numpy as np
-from _helpers import banner, draw_graph, plt, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
 from minigrad.utils import viz
+from minigrad.utils.tutorial import banner, draw_graph, plt, quick_mode, savefig
 
+QUICK = quick_mode(QUICK)
 banner("01 autograd")
 mg.manual_seed(0)
 

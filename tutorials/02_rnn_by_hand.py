@@ -30,15 +30,21 @@
 # with h_0 = 0 and the target y_t = x_{t+1}, next year's value.
 
 # %%
+# Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
+# set it here; from a terminal, `--quick` or MINIGRAD_QUICK=1 turn it on as well.
+QUICK = False
+
+# %%
 import numpy as np
-from _helpers import QUICK, banner, draw_graph, plt, progress, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.optim as optim
 from minigrad.data import load_sunspots
 from minigrad.utils import viz
+from minigrad.utils.tutorial import banner, draw_graph, plt, progress, quick_mode, savefig
 
+QUICK = quick_mode(QUICK)
 banner("02 RNN by hand")
 mg.manual_seed(0)
 DT = mg.float64  # float64 throughout, so "equal" can mean equal to ~1e-15

@@ -37,12 +37,18 @@
 # order (i, f, g, o).
 
 # %%
+# Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
+# set it here; from a terminal, `--quick` or MINIGRAD_QUICK=1 turn it on as well.
+QUICK = False
+
+# %%
 import numpy as np
-from _helpers import banner, plt, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
+from minigrad.utils.tutorial import banner, plt, quick_mode, savefig
 
+QUICK = quick_mode(QUICK)
 banner("04 LSTM by the numbers")
 np.set_printoptions(precision=4, suppress=True)
 

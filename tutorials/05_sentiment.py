@@ -27,10 +27,14 @@
 # 79.0% for the GRU, 76.6% for the bag-of-words baseline, 54.8% for the majority class.
 
 # %%
+# Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
+# set it here; from a terminal, `--quick` or MINIGRAD_QUICK=1 turn it on as well.
+QUICK = False
+
+# %%
 import sys
 
 import numpy as np
-from _helpers import OUT, QUICK, Timer, banner, caveat, plt, progress, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -43,7 +47,9 @@ from minigrad.data import (
     load_rotten_tomatoes,
     pad_batch,
 )
+from minigrad.utils.tutorial import OUT, Timer, banner, caveat, plt, progress, quick_mode, savefig
 
+QUICK = quick_mode(QUICK)
 banner("05 sentiment")
 mg.manual_seed(0)
 

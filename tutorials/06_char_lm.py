@@ -21,10 +21,14 @@
 # trains on 40,000 characters only).
 
 # %%
+# Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
+# set it here; from a terminal, `--quick` or MINIGRAD_QUICK=1 turn it on as well.
+QUICK = False
+
+# %%
 import math
 
 import numpy as np
-from _helpers import QUICK, Timer, banner, caveat, plt, progress, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -32,7 +36,9 @@ import minigrad.nn.functional as F
 import minigrad.optim as optim
 from minigrad.data import Vocab, load_shakespeare
 from minigrad.nn.tbptt import detach_state, tbptt
+from minigrad.utils.tutorial import Timer, banner, caveat, plt, progress, quick_mode, savefig
 
+QUICK = quick_mode(QUICK)
 banner("06 character-level language model")
 mg.manual_seed(0)
 

@@ -21,15 +21,21 @@
 # on a third of the windows).
 
 # %%
+# Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
+# set it here; from a terminal, `--quick` or MINIGRAD_QUICK=1 turn it on as well.
+QUICK = False
+
+# %%
 import numpy as np
-from _helpers import QUICK, Timer, banner, caveat, plt, progress, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 import minigrad.optim as optim
 from minigrad.data import load_sunspots
+from minigrad.utils.tutorial import Timer, banner, caveat, plt, progress, quick_mode, savefig
 
+QUICK = quick_mode(QUICK)
 banner("07 forecasting")
 mg.manual_seed(0)
 

@@ -12,8 +12,12 @@
 # **Time**: under a minute on 2 CPU cores (full mode, no GPU); seconds with `--quick`.
 
 # %%
+# Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
+# set it here; from a terminal, `--quick` or MINIGRAD_QUICK=1 turn it on as well.
+QUICK = False
+
+# %%
 import numpy as np
-from _helpers import QUICK, Timer, banner, plt, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -26,7 +30,9 @@ from minigrad.data import (
     load_rotten_tomatoes,
     pad_batch,
 )
+from minigrad.utils.tutorial import Timer, banner, plt, quick_mode, savefig
 
+QUICK = quick_mode(QUICK)
 banner("08 GPU")
 mg.manual_seed(0)
 

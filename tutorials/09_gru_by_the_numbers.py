@@ -37,12 +37,18 @@
 # shape (3H, input_size), W_hh = [W_hr; W_hz; W_hn] (3H, H), b_ih and b_hh (3H,).
 
 # %%
+# Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
+# set it here; from a terminal, `--quick` or MINIGRAD_QUICK=1 turn it on as well.
+QUICK = False
+
+# %%
 import numpy as np
-from _helpers import banner, plt, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
+from minigrad.utils.tutorial import banner, plt, quick_mode, savefig
 
+QUICK = quick_mode(QUICK)
 banner("09 GRU by the numbers")
 np.set_printoptions(precision=4, suppress=True)
 

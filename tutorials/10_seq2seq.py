@@ -25,17 +25,23 @@
 # trains for a few dozen steps only).
 
 # %%
+# Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
+# set it here; from a terminal, `--quick` or MINIGRAD_QUICK=1 turn it on as well.
+QUICK = False
+
+# %%
 import datetime as dt
 import re
 
 import numpy as np
-from _helpers import QUICK, Timer, banner, caveat, plt, progress, savefig
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 import minigrad.optim as optim
+from minigrad.utils.tutorial import Timer, banner, caveat, plt, progress, quick_mode, savefig
 
+QUICK = quick_mode(QUICK)
 banner("10 seq2seq")
 mg.manual_seed(0)
 rng = np.random.default_rng(0)
