@@ -32,6 +32,7 @@ from minigrad.nn.rnn import (
     GRUCell,
     LSTMCell,
     RNNCell,
+    Recurrent,
     is_fused_default,
     set_fused_default,
     use_fused,
@@ -42,6 +43,6 @@ __all__ = [
     "tbptt",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten", "GRU",
     "GRUCell", "Identity", "LSTM", "LSTMCell", "LayerNorm", "Linear", "LogSoftmax", "MSELoss",
-    "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "RNNCell", "ReLU",
+    "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "RNNCell", "Recurrent", "ReLU",
     "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils",
 ]
