@@ -190,10 +190,17 @@ class Scan(Op):
             if keep is not None and t >= plan.full_steps:  # past its length: keep the state
                 new = [xp.where(keep[t], n, h) for n, h in zip(new, state)]
             outputs[t] = new[0]
+            new[0] = outputs[t]  # the next step reads (and saves) the buffer, not a copy
             state = new
+        for s in p.seq_slots + p.state_slots:  # a view of xs would keep all of it alive
+            vals[s] = None
         if plan.backward:
-            ctx.plan, ctx.tapes, ctx.rows, ctx.inputs, ctx.vals = plan, tapes, rows, arrays, vals
-        finals = [xp.array(h, copy=True) if any(h is a for a in arrays) else h for h in state]
+            ctx.plan, ctx.tapes, ctx.rows, ctx.vals = plan, tapes, rows, vals
+            # shapes only: keeping the inputs themselves alive would hold e.g. all of xw
+            ctx.like = [(a.shape, a.dtype) for a in arrays[:n_seq + n_state]]
+        # copies where a final part is an input or the outputs' buffer (h_T is outputs[T-1])
+        finals = [xp.array(h, copy=True) if k == 0 or any(h is a for a in arrays) else h
+                  for k, h in enumerate(state)]
         return (outputs, *finals)
 
     @staticmethod
@@ -204,13 +211,12 @@ class Scan(Op):
                 "gradients (create_graph=True) need the graph cells; build the layer with "
                 "fused=False")
         plan, p, tapes, rows = ctx.plan, ctx.plan.program, ctx.tapes, ctx.rows
-        arrays = ctx.inputs
-        n_seq, n_state = len(p.seq_slots), len(p.state_slots)
-        xs, state0 = arrays[:n_seq], arrays[n_seq:n_seq + n_state]
-        xp = backend.get_array_module(state0[0])
-        steps = xs[0].shape[0]
-        d_state = [xp.zeros_like(h) if g is None else g for h, g in zip(state0, g_final)]
-        d_xs = [xp.zeros_like(x) if p.needs_grad[s] else None for s, x in zip(p.seq_slots, xs)]
+        n_seq = len(p.seq_slots)
+        xs, state0 = ctx.like[:n_seq], ctx.like[n_seq:]
+        xp = backend.get_array_module(ctx.vals[p.outputs[0]])
+        steps = xs[0][0][0]
+        d_state = [xp.zeros(*h) if g is None else g for h, g in zip(state0, g_final)]
+        d_xs = [xp.zeros(*x) if p.needs_grad[s] else None for s, x in zip(p.seq_slots, xs)]
         inv_slots = p.invariant_slots
         d_inv: list[Any] = [None] * len(inv_slots)
         keep = plan.mask
@@ -234,7 +240,7 @@ class Scan(Op):
                 g = grads[s]
                 if g is not None:
                     d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
-            d_state = [xp.zeros_like(h) if grads[s] is None else grads[s]
+            d_state = [xp.zeros(*h) if grads[s] is None else grads[s]
                        for s, h in zip(p.state_slots, state0)]
             if carried is not None:
                 d_state = [d + c for d, c in zip(d_state, carried)]
@@ -285,9 +291,9 @@ class _RowBuffers:
 
     def keep_input(self, node: Node, t: int, ctx: Any, x: Any) -> None:
         entry = self.nodes.get(id(node))
-        if entry is not None:
+        if entry is not None:  # a reference: x is alive anyway (the step's saved values)
             if entry[1] is None:
-                entry[1] = backend.get_array_module(x).empty((self.steps,) + x.shape, x.dtype)
+                entry[1] = [None] * self.steps
             entry[1][t] = x
             entry[3] = ctx
 
@@ -307,6 +313,7 @@ class _RowBuffers:
             ctx = _new(node.cls)
             ctx.__dict__.update(step_ctx.__dict__)  # what forward set (e.g. Linear's has_b)
             ctx._edges = (None,) + node.edges[1:]
+            x_all = backend.get_array_module(g_all).stack(x_all)
             xs = [x_all.reshape((-1,) + x_all.shape[2:])] + [
                 vals[a] if is_slot else a for is_slot, a in node.args[1:]]
             save(ctx, node.cls, xs, None)
