@@ -23,7 +23,6 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.testing import assert_close
 from minigrad.nn import functional as F
 from minigrad.nn.layers import Embedding, Linear
 from minigrad.nn.rnn import (
@@ -34,6 +33,7 @@ from minigrad.nn.rnn import (
     set_fused_default,
     use_fused,
 )
+from minigrad.testing import assert_close
 
 KINDS = ("rnn_tanh", "rnn_relu", "lstm", "gru", "gru_textbook")
 TOL = {"float64": dict(rtol=1e-12, atol=1e-14), "float32": dict(rtol=1e-5, atol=1e-6)}

@@ -103,7 +103,8 @@ def scan(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
     grads = [record and t.requires_grad for t in (*xs, *state)] + [
         record and isinstance(p, Tensor) and p.requires_grad for p in params]
     arrays = [t.data for t in (*xs, *state)]
-    sig = tuple((a.shape, a.dtype.str) for a in arrays) + tuple(
+    n_seq = len(xs)  # a step's shapes: T is not part of them
+    sig = tuple((a.shape[k < n_seq:], a.dtype.str) for k, a in enumerate(arrays)) + tuple(
         None if p is None else (p.shape, p.dtype.str) for p in params)
     full = (key, sig, type(arrays[0]), tuple(grads), backend.device_of(arrays[0]))
     seq_len = xs[0].shape[0]

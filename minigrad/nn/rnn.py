@@ -18,13 +18,11 @@ derivatives only: for gradients of gradients use ``fused=False``.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 from minigrad import creation
-from minigrad.autograd.grad_mode import no_grad
+from minigrad.jit import TraceCache, scan
 from minigrad.nn import functional as F
-from minigrad.nn.module import Module
 from minigrad.nn.cells import (
     GRUCell,
     LSTMCell,
@@ -38,8 +36,8 @@ from minigrad.nn.cells import (
     lstm_cell,
     rnn_cell,
 )
+from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.jit import TraceCache, scan
 from minigrad.tensor import Tensor, where
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "LSTMState", "RNNBase", "RNNCell",
@@ -96,8 +94,8 @@ class RNNBase(Module):
 
     ``fused``: True runs each layer and direction as one node over the whole sequence, compiled
     from the cell function by :mod:`minigrad.jit` (first derivatives only), False builds the
-    graph of the cells step by step, None (default) follows :func:`set_fused_default` (True unless changed).
-    Both compute the same values and gradients.
+    graph of the cells step by step, None (default) follows :func:`set_fused_default` (True
+    unless changed). Both compute the same values and gradients.
     """
 
     gates = 1  # G: gate blocks stacked in weight_ih / weight_hh
