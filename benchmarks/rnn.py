@@ -13,7 +13,11 @@ stated). Workloads (time-major, float32):
 Rows (an implementation that cannot run here, e.g. torch not installed, is left out):
 
 - ``mg-graph``: minigrad ``nn.LSTM(..., fused=False)``: the cell as a graph of primitive ops.
-- ``mg-fused``: minigrad ``nn.LSTM(..., fused=True)``, when the constructor accepts ``fused``.
+- ``mg-fused``: minigrad ``nn.LSTM(..., fused=True)``: the path compiled from the same cell
+  (minigrad/jit), the default.
+- ``mg-hand``: the hand-written fused ops the compiled path replaced (handwritten_fused.py).
+- ``mg-peep-graph`` / ``mg-peep-compiled``: a user cell, the peephole LSTM of
+  tests/custom_cells.py, through ``nn.Recurrent(cell, fused=False|True)`` (LSTM workloads).
 - ``numpy`` / ``numpy-reuse``: the hand-written forward + BPTT of ``numpy_lstm.py`` (LSTM only),
   its work arrays allocated per step / kept across steps. The floor.
 - ``torch-nn``: ``torch.nn.LSTM`` (oneDNN kernels); ``torch-cell``: a Python loop over
@@ -63,6 +67,8 @@ import numpy as np  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT, HERE]
+sys.path.append(os.path.join(ROOT, "tests"))
+import handwritten_fused  # noqa: E402
 from numpy_lstm import HandAdam, HandLSTM, HandSGD, init_params  # noqa: E402
 
 import minigrad as mg  # noqa: E402
@@ -157,7 +163,10 @@ def make_data(wl: Workload, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 IMPLS: dict[str, str] = {
     "mg-graph": "minigrad graph (fused=False)",
-    "mg-fused": "minigrad fused",
+    "mg-fused": "minigrad compiled (fused=True)",
+    "mg-hand": "minigrad hand-written fused (before)",
+    "mg-peep-graph": "minigrad peephole LSTM, graph",
+    "mg-peep-compiled": "minigrad peephole LSTM, compiled",
     "numpy": "NumPy hand BPTT, fresh arrays",
     "numpy-reuse": "NumPy hand BPTT, buffers reused",
     "torch-nn": "torch nn.{CELL}",
@@ -188,7 +197,7 @@ def mg_has_fused(cell: str = "lstm") -> bool:
 def available(impl: str, cell: str) -> bool:
     if impl == "mg-fused":
         return mg_has_fused(cell)
-    if impl in NUMPY_ROWS:
+    if impl in NUMPY_ROWS or impl.startswith("mg-peep"):
         return cell == "lstm"
     if impl.startswith("torch"):
         return util.find_spec("torch") is not None
@@ -212,6 +221,10 @@ def build_net(lib: Any, wl: Workload, mode: str, rnn_kw: dict[str, Any]) -> Any:
             args = (wl.input_size, wl.hidden)
             if mode == "layer":
                 self.rnn = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell](*args, **rnn_kw)
+            elif mode == "peephole":
+                from custom_cells import PeepholeLSTMCell
+
+                self.rnn = nn.Recurrent(PeepholeLSTMCell(*args), **rnn_kw)
             elif mode == "cell":
                 self.rnn = {"lstm": nn.LSTMCell, "gru": nn.GRUCell, "rnn": nn.RNNCell}[cell](*args)
             else:  # the same parameters as a cell, used by prim_step below
@@ -225,7 +238,7 @@ def build_net(lib: Any, wl: Workload, mode: str, rnn_kw: dict[str, Any]) -> Any:
         def forward(self, x: Any) -> Any:
             if wl.vocab:
                 x = self.embedding(x)  # (T, B, E)
-            if mode == "layer":
+            if mode in ("layer", "peephole"):
                 out, _ = self.rnn(x)
                 last = out[-1]
             else:
@@ -312,8 +325,10 @@ def build(impl: str, wl: Workload, clock: list[float] | None = None) -> Step:
         mg.manual_seed(0)
         kw: dict[str, Any] = {}
         if impl == "mg-fused" or mg_has_fused(wl.cell):
-            kw["fused"] = impl == "mg-fused"
-        net = build_net(mg, wl, "layer", kw)
+            kw["fused"] = impl in ("mg-fused", "mg-hand", "mg-peep-compiled")
+        net = build_net(mg, wl, "peephole" if impl.startswith("mg-peep") else "layer", kw)
+        if impl == "mg-hand":
+            handwritten_fused.install(net.rnn)
         return training_step(mg, net, wl, mg.tensor(x), mg.tensor(y), clock)
     import torch
 

@@ -32,10 +32,13 @@ from __future__ import annotations
 import collections
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from minigrad import backend
 from minigrad.autograd.function import Op
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.autograd.grad_mode import state as grad_state
+from minigrad.jit import kernels
 from minigrad.jit.trace import Node, Program, trace
 from minigrad.ops.linalg import Linear, MatMul
 from minigrad.tensor import Tensor
@@ -186,7 +189,7 @@ class Scan(Op):
                 vals[s] = x[t]
             for s, h in zip(p.state_slots, state):
                 vals[s] = h
-            tapes[t] = forward_step(p, vals, plan.backward, rows, t)
+            tapes[t] = forward_step(p, vals, plan.backward, rows, t, xp)
             new = [vals[s] for s in p.outputs]
             if keep is not None and t >= plan.full_steps:  # past its length: keep the state
                 new = [xp.where(keep[t], n, h) for n, h in zip(new, state)]
@@ -233,7 +236,7 @@ class Scan(Op):
                 grads[k] = None
             for s, d in zip(p.outputs, d_state):
                 grads[s] = d if grads[s] is None else grads[s] + d
-            _backward_step(p, tapes[t], grads, rows, t)
+            _backward_step(p, tapes[t], grads, rows, t, xp)
             for k, s in enumerate(p.seq_slots):
                 if d_xs[k] is not None and grads[s] is not None:
                     d_xs[k][t] = grads[s]
@@ -252,9 +255,20 @@ class Scan(Op):
         return (None, *d_xs, *d_state, *d_inv)
 
 
-def _backward_step(p: Program, tape: list, grads: list, rows: _RowBuffers, t: int) -> None:
-    """One step of the derived backward: the recorded ops' own rules in reverse order."""
+def _backward_step(p: Program, tape: list, grads: list, rows: _RowBuffers, t: int,
+                   xp: Any) -> None:
+    """One step of the derived backward: the recorded ops' own rules in reverse order (on a
+    GPU, each region's derived backward as one generated kernel)."""
     for node, ctx in reversed(tape):
+        if type(node) is kernels.Region:
+            gs = [grads[s] for s in node.outputs]
+            if all(g is None for g in gs):
+                continue
+            _, bwd, targets = node.build(p, p.meta[node.outputs[0]][1])
+            gs = [xp.zeros(*p.meta[s]) if g is None else g for s, g in zip(node.outputs, gs)]
+            for s, g in zip(targets, bwd(xp, *ctx, *gs)):
+                grads[s] = g if grads[s] is None else grads[s] + g
+            continue
         gs = [grads[s] for s in node.outs]
         if all(g is None for g in gs):
             continue
@@ -325,11 +339,21 @@ class _RowBuffers:
         return out
 
 
-def forward_step(p: Program, vals: list, backward: bool, rows: _RowBuffers, t: int) -> list:
-    """One step of the replayed forward: each op's own forward on this step's arrays. Returns
-    the tape, (node, ctx) for the nodes backward runs."""
-    tape = []
-    for node in p.nodes:
+def forward_step(p: Program, vals: list, backward: bool, rows: _RowBuffers, t: int,
+                 xp: Any) -> list:
+    """One step of the replayed forward: each op's own forward on this step's arrays (on a
+    GPU, each elementwise region as one generated kernel). Returns the tape: (node, ctx) for
+    the nodes backward runs, (region, its inputs) for the regions."""
+    tape: list[Any] = []
+    for node in p.nodes if xp is np else kernels.regions(p):
+        if type(node) is kernels.Region:
+            fwd = node.build(p, p.meta[node.outputs[0]][1])[0]
+            xs = [vals[s] for s in node.inputs]
+            for s, v in zip(node.outputs, fwd(xp, *xs)):
+                vals[s] = v
+            if backward and node.grad:
+                tape.append((node, xs))
+            continue
         cls = node.cls
         xs = [vals[a] if is_slot else a for is_slot, a in node.args]
         ctx = _new(cls)

@@ -70,6 +70,8 @@ class Program:
     n_slots: int
     needs_grad: list[bool]  # per slot
     name: str = "step"
+    meta: list = dataclasses.field(default_factory=list)  # per slot: (shape, dtype) as traced
+    items: list | None = None  # nodes grouped into elementwise regions (jit.kernels), on GPU
 
     @property
     def invariant_slots(self) -> list[int]:
@@ -170,7 +172,8 @@ def _record(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
             captured.append(t)
     outputs = [slot_of[id(t)] for t in new_state]
     program = Program(seq_slots, state_slots, param_slots, captured, captured_slots, [], nodes,
-                      outputs, len(keep), [False] * len(keep), name)
+                      outputs, len(keep), [False] * len(keep), name,
+                      [(getattr(t, "shape", None), getattr(t, "dtype", None)) for t in keep])
     _analyse(program, keep, varying, grads)
     return program, signature, captured
 
@@ -186,7 +189,6 @@ def _analyse(p: Program, values: list, varying: set[int], grads: Sequence[bool])
     kept.reverse()
     p.hoisted = [n for n in kept if id(values[n.outs[0]]) not in varying]
     p.nodes = [n for n in kept if id(values[n.outs[0]]) in varying]
-    n_in = len(p.seq_slots) + len(p.state_slots)
     sources = p.seq_slots + p.state_slots + p.param_slots
     given = dict(zip(sources, grads))
     for s in p.captured_slots:
@@ -208,7 +210,6 @@ def _analyse(p: Program, values: list, varying: set[int], grads: Sequence[bool])
         if not changed:
             break
     p.needs_grad = needs
-    del n_in
 
 
 class _Recording:
