@@ -35,8 +35,12 @@ optimizer phases; the matrix products timed alone at the same shapes; the NumPy 
 non-GEMM arithmetic; the rest is engine overhead; and a cProfile grouping by file) and the
 peak memory of one step (tracemalloc).
 
+``--device cuda`` times the GPU instead (CuPy for minigrad, torch's CUDA build): rows
+``mg-fused`` (compiled), ``mg-graph``, ``torch-nn`` (cuDNN) and ``torch-cell``, each step
+ending with a device synchronisation.
+
 Run: ``python benchmarks/rnn.py [--workloads a,b,c] [--rounds 3] [--steps N] [--quick]
-[--markdown PATH] [--plot PATH] [--json PATH]``.
+[--device cpu|cuda] [--markdown PATH] [--plot PATH] [--json PATH]``.
 """
 
 from __future__ import annotations
@@ -194,7 +198,12 @@ def mg_has_fused(cell: str = "lstm") -> bool:
     return True
 
 
-def available(impl: str, cell: str) -> bool:
+CUDA_ROWS = ("mg-fused", "mg-graph", "torch-nn", "torch-cell")
+
+
+def available(impl: str, cell: str, device: str = "cpu") -> bool:
+    if device != "cpu" and impl not in CUDA_ROWS:
+        return False
     if impl == "mg-fused":
         return mg_has_fused(cell)
     if impl in NUMPY_ROWS or impl.startswith("mg-peep"):
@@ -307,8 +316,12 @@ def training_step(lib: Any, model: Any, wl: Workload, x: Any, y: Any,
     return step if clock is None else timed_step
 
 
-def build(impl: str, wl: Workload, clock: list[float] | None = None) -> Step:
+def build(impl: str, wl: Workload, clock: list[float] | None = None,
+          device: str = "cpu") -> Step:
     """A closure that runs one training step of ``wl`` with implementation ``impl``."""
+    if device != "cpu":
+        step = build_on_device(impl, wl, device)
+        return step
     x, y = make_data(wl)
     if impl in NUMPY_ROWS:
         if wl.cell != "lstm":
@@ -339,6 +352,32 @@ def build(impl: str, wl: Workload, clock: list[float] | None = None) -> Step:
     return training_step(torch, net, wl, torch.from_numpy(x), torch.from_numpy(y), clock)
 
 
+def build_on_device(impl: str, wl: Workload, device: str) -> Step:
+    """As :func:`build` on a GPU; each step waits for the device to finish."""
+    x, y = make_data(wl)
+    if impl.startswith("mg-"):
+        import cupy
+
+        mg.manual_seed(0)
+        net = build_net(mg, wl, "layer", {"fused": impl == "mg-fused"}).to(device)
+        inner = training_step(mg, net, wl, mg.tensor(x, device=device),
+                              mg.tensor(y, device=device))
+        sync = cupy.cuda.Device().synchronize
+    else:
+        import torch
+
+        torch.manual_seed(0)
+        net = build_net(torch, wl, "layer" if impl == "torch-nn" else "cell", {}).to(device)
+        inner = training_step(torch, net, wl, torch.from_numpy(x).to(device),
+                              torch.from_numpy(y).to(device))
+        sync = torch.cuda.synchronize
+
+    def step() -> None:
+        inner()
+        sync()
+    return step
+
+
 # ----------------------------------------------------------------------------- workers
 # Each job runs in a fresh interpreter: `rnn.py --worker '<json>'` prints one RESULT line.
 
@@ -360,7 +399,8 @@ def job_time(job: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name in job["workloads"]:
         wl = get_workload(name, job["quick"], job["steps"])
-        out[name] = time_steps(build(job["impl"], wl), wl.warmup, wl.steps)
+        step = build(job["impl"], wl, device=job.get("device", "cpu"))
+        out[name] = time_steps(step, wl.warmup, wl.steps)
     return out
 
 
@@ -571,8 +611,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     unknown = set(impls) - set(IMPLS)
     if unknown:
         raise SystemExit(f"unknown implementation(s) {sorted(unknown)}; choose from {list(IMPLS)}")
-    plan = {w: [i for i in impls if available(i, get_workload(w).cell)] for w in workloads}
-    base = {"quick": args.quick, "steps": args.steps}
+    plan = {w: [i for i in impls if available(i, get_workload(w).cell, args.device)]
+            for w in workloads}
+    base = {"quick": args.quick, "steps": args.steps, "device": args.device}
     load = [os.getloadavg()[0]]
     times: dict[str, dict[str, list[list[float]]]] = {w: {i: [] for i in plan[w]}
                                                       for w in workloads}
@@ -610,7 +651,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     "median_ms": statistics.median(pooled), "round_min": min(per_round),
                     "round_max": max(per_round), "rounds": len(rounds), "steps": len(pooled)}
     breakdown_w = next((w for w in workloads if w.split("-")[0] == "b"), None)
-    if breakdown_w and not args.no_breakdown:
+    if breakdown_w and not args.no_breakdown and args.device == "cpu":
         results_all.update(breakdown(breakdown_w, args.quick, base))
     load.append(os.getloadavg()[0])
     results_all["info"]["load"] = f"{min(load):.1f}-{max(load):.1f}"
@@ -831,6 +872,8 @@ def main() -> None:
                    help="timed steps per run: N for every workload, or per workload as "
                         "a=10,b=5,c=2 (default: a 20, b 10, c 3; warm-up a 3, b 2, c 1)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, one round: a smoke run")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="time on the GPU (CuPy / torch CUDA) instead of the CPU")
     p.add_argument("--no-breakdown", action="store_true",
                    help="skip the breakdown and memory runs on workload b")
     p.add_argument("--markdown", metavar="PATH", help="also write the report as Markdown")
