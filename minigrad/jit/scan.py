@@ -39,16 +39,10 @@ from minigrad.autograd.function import Op
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.autograd.grad_mode import state as grad_state
 from minigrad.jit import kernels
-from minigrad.jit.trace import Node, Program, trace
-from minigrad.ops.linalg import Linear, MatMul
+from minigrad.jit.trace import ROW_WISE, Node, Program, trace
 from minigrad.tensor import Tensor
 
 _new = object.__new__
-
-# Ops whose output rows depend only on the same rows of operand 0, the other operands being
-# the same for every row: their gradient for those other operands, summed over steps, is their
-# own backward run once on all steps' rows stacked.
-_ROW_WISE = (Linear, MatMul)
 
 
 def save(ctx: Any, cls: type, xs: Sequence[Any], y: Any) -> None:
@@ -184,9 +178,13 @@ class Scan(Op):
         outputs = xp.empty((steps,) + state[0].shape, state[0].dtype)
         tapes: list[Any] = [None] * steps
         keep = plan.mask
+        batched = [_all_rows(node, xs[p.seq_slots.index(node.args[0][1])], vals, plan.backward)
+                   for node in p.batched]
         for t in _order(steps, plan.reverse):
             for s, x in zip(p.seq_slots, xs):
                 vals[s] = x[t]
+            for node, _, y in batched:
+                vals[node.outs[0]] = y[t]
             for s, h in zip(p.state_slots, state):
                 vals[s] = h
             tapes[t] = forward_step(p, vals, plan.backward, rows, t, xp)
@@ -196,10 +194,11 @@ class Scan(Op):
             outputs[t] = new[0]
             new[0] = outputs[t]  # the next step reads (and saves) the buffer, not a copy
             state = new
-        for s in p.seq_slots + p.state_slots:  # a view of xs would keep all of it alive
-            vals[s] = None
+        for s in p.seq_slots + p.state_slots + [n.outs[0] for n in p.batched]:
+            vals[s] = None  # a view of xs (or of a batched product) keeps all of it alive
         if plan.backward:
             ctx.plan, ctx.tapes, ctx.rows, ctx.vals = plan, tapes, rows, vals
+            ctx.batched = [(node, c) for node, c, _ in batched]
             # shapes only: keeping the inputs themselves alive would hold e.g. all of xw
             ctx.like = [(a.shape, a.dtype) for a in arrays[:n_seq + n_state]]
         # copies where a final part is an input or the outputs' buffer (h_T is outputs[T-1])
@@ -225,6 +224,8 @@ class Scan(Op):
         d_inv: list[Any] = [None] * len(inv_slots)
         keep = plan.mask
         grads: list[Any] = [None] * p.n_slots
+        batched_grads = [xp.zeros((steps,) + p.meta[n.outs[0]][0], p.meta[n.outs[0]][1])
+                         for n in p.batched]
         for t in _order(steps, plan.reverse)[::-1]:
             if g_out is not None:
                 d_state[0] = d_state[0] + g_out[t]
@@ -237,6 +238,9 @@ class Scan(Op):
             for s, d in zip(p.outputs, d_state):
                 grads[s] = d if grads[s] is None else grads[s] + d
             _backward_step(p, tapes[t], grads, rows, t, xp)
+            for node, buf in zip(p.batched, batched_grads):
+                if grads[node.outs[0]] is not None:
+                    buf[t] = grads[node.outs[0]]
             for k, s in enumerate(p.seq_slots):
                 if d_xs[k] is not None and grads[s] is not None:
                     d_xs[k][t] = grads[s]
@@ -248,6 +252,15 @@ class Scan(Op):
                        for s, h in zip(p.state_slots, state0)]
             if carried is not None:
                 d_state = [d + c for d, c in zip(d_state, carried)]
+        for (node, c), buf in zip(ctx.batched, batched_grads):  # x_t W^T: all steps at once
+            res = node.cls.backward(c, buf.reshape((-1,) + buf.shape[2:]))
+            k = p.seq_slots.index(node.args[0][1])
+            if res[0] is not None and d_xs[k] is not None:
+                d_xs[k] += res[0].reshape(d_xs[k].shape)
+            for (is_slot, a), flows, g in zip(node.args[1:], node.edges[1:], res[1:]):
+                if is_slot and flows and g is not None:
+                    k = inv_slots.index(a)
+                    d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
         for s, g in rows.weight_grads(ctx.vals):  # the row-wise products' invariant operands
             k = inv_slots.index(s)
             d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
@@ -294,7 +307,7 @@ class _RowBuffers:
         invariant = set(p.invariant_slots)
         for node in p.nodes:
             others = [a for is_slot, a in node.args[1:] if is_slot]
-            if (node.cls in _ROW_WISE and node.grad and node.args[0][0] and others
+            if (node.cls in ROW_WISE and node.grad and node.args[0][0] and others
                     and all(a in invariant for a in others) and any(node.edges[1:])):
                 self.nodes[id(node)] = [node, None, None, None]
 
@@ -369,6 +382,19 @@ def forward_step(p: Program, vals: list, backward: bool, rows: _RowBuffers, t: i
             rows.keep_input(node, t, ctx, xs[0])
             tape.append((node, ctx))
     return tape
+
+
+def _all_rows(node: Node, x: Any, vals: list, backward: bool) -> tuple[Node, Any, Any]:
+    """Run a batched node once on all steps' rows of ``x`` (T, B, ..., in): (node, its ctx,
+    the output as (T, B, ..., N))."""
+    args = [x.reshape((-1, x.shape[-1]))] + [vals[a] if is_slot else a
+                                             for is_slot, a in node.args[1:]]
+    ctx = _new(node.cls)
+    ctx._edges = node.edges
+    y = node.cls.forward(ctx, *args)
+    if backward and node.grad:
+        save(ctx, node.cls, args, y)
+    return node, ctx, y.reshape(x.shape[:-1] + y.shape[-1:])
 
 
 def _order(steps: int, reverse: bool) -> range:

@@ -31,11 +31,18 @@ from typing import Any, Callable, Sequence
 from minigrad.autograd.function import Function, Op
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.ops import nn_ops, shape
+from minigrad.ops.linalg import Linear, MatMul
 from minigrad.tensor import Tensor, _make
 
 # Ops a replay must not run blindly: they draw random numbers, or write into an input.
 _REFUSED = {nn_ops.Dropout: "draws a new random mask at every call",
             shape.SetItem: "writes into its input in place"}
+
+
+# Ops whose output rows depend only on the same rows of operand 0, the other operands being
+# the same for every row: on all steps' rows at once they compute (and differentiate) the
+# same thing as step by step.
+ROW_WISE = (Linear, MatMul)
 
 
 class TraceError(RuntimeError):
@@ -65,6 +72,7 @@ class Program:
     captured: list[Tensor]  # tensors read by the step but not passed to it
     captured_slots: list[int]
     hoisted: list[Node]
+    batched: list[Node]  # row-wise products of a per-step input: run once on all steps' rows
     nodes: list[Node]
     outputs: list[int]  # the slots of the new state's parts
     n_slots: int
@@ -77,7 +85,7 @@ class Program:
     def invariant_slots(self) -> list[int]:
         """What the sequence op receives besides xs and state: params, captured tensors and
         the hoisted nodes' outputs that the loop reads."""
-        read = {a for n in self.nodes for is_slot, a in n.args if is_slot}
+        read = {a for n in self.batched + self.nodes for is_slot, a in n.args if is_slot}
         hoisted = [s for n in self.hoisted for s in n.outs if s in read]
         return self.param_slots + self.captured_slots + hoisted
 
@@ -171,7 +179,8 @@ def _record(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
             captured_slots.append(new_slot(t))
             captured.append(t)
     outputs = [slot_of[id(t)] for t in new_state]
-    program = Program(seq_slots, state_slots, param_slots, captured, captured_slots, [], nodes,
+    program = Program(seq_slots, state_slots, param_slots, captured, captured_slots, [], [],
+                      nodes,
                       outputs, len(keep), [False] * len(keep), name,
                       [(getattr(t, "shape", None), getattr(t, "dtype", None)) for t in keep])
     _analyse(program, keep, varying, grads)
@@ -189,6 +198,11 @@ def _analyse(p: Program, values: list, varying: set[int], grads: Sequence[bool])
     kept.reverse()
     p.hoisted = [n for n in kept if id(values[n.outs[0]]) not in varying]
     p.nodes = [n for n in kept if id(values[n.outs[0]]) in varying]
+    # x_t W^T for every t is ONE product before the loop (as the layers' input projection)
+    p.batched = [n for n in p.nodes if n.cls in ROW_WISE and n.args[0][0]
+                 and n.args[0][1] in p.seq_slots and not any(
+                     is_slot and id(values[a]) in varying for is_slot, a in n.args[1:])]
+    p.nodes = [n for n in p.nodes if not any(n is b for b in p.batched)]
     sources = p.seq_slots + p.state_slots + p.param_slots
     given = dict(zip(sources, grads))
     for s in p.captured_slots:
@@ -197,7 +211,7 @@ def _analyse(p: Program, values: list, varying: set[int], grads: Sequence[bool])
     # made it): iterate to the fixed point, at most once per state part.
     for _ in range(len(p.state_slots) + 1):
         needs = [bool(given.get(s, False)) for s in range(p.n_slots)]
-        for node in p.hoisted + p.nodes:
+        for node in p.hoisted + p.batched + p.nodes:
             flows = tuple(True if is_slot and needs[a] else None for is_slot, a in node.args)
             node.edges = flows
             node.grad = node.cls.differentiable and any(flows)
