@@ -32,7 +32,9 @@ EXPECTED = {
     "06_char_lm.py": (["06_char_lm_loss.png"], "shakespeare"),
     "07_forecasting.py": (["07_series.png", "07_forecast.png"], None),
     "08_gpu.py": (["08_gpu_timings.png"], "rotten_tomatoes"),
+    "11_your_own_cell.py": (["11_training.png"], None),
 }
+SOLUTIONS = sorted((TUTORIALS / "solutions").glob("*.py"))
 
 
 def _need_data(name: str | None) -> None:
@@ -97,3 +99,18 @@ def test_tutorial_runs_in_quick_mode(name, tmp_path):
         path = out / png
         assert path.is_file() and path.stat().st_size > 1000, f"{name} did not write {png}"
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_exercise_solution_runs_in_quick_mode(path, tmp_path):
+    """Each solution is a script that checks itself with an assertion at its end."""
+    assert path.read_text(encoding="utf-8").rstrip().splitlines()[-1].lstrip().startswith(
+        ("assert", "assert_close")), f"{path.name} must end with its check"
+    env = dict(os.environ, MINIGRAD_QUICK="1", MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1",
+               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    tail = proc.stdout[-2000:] + "\n--- stderr ---\n" + proc.stderr[-2000:]
+    assert proc.returncode == 0, f"{path.name} failed:\n{tail}"
+
