@@ -47,7 +47,9 @@ from __future__ import annotations
 
 import os
 
-THREADS = 2
+# ``--cpu-time`` (for a machine too busy for wall-clock times): one thread per row, and each
+# step timed by the CPU time of the process instead of the wall clock
+THREADS = int(os.environ.get("MINIGRAD_BENCH_THREADS", "2"))
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(THREADS)  # before numpy is imported: pinned for every row
 
@@ -387,10 +389,11 @@ def time_steps(step: Step, warmup: int, steps: int) -> list[float]:
     for _ in range(warmup):
         step()
     times = []
+    clock = time.process_time if os.environ.get("MINIGRAD_BENCH_CPU_TIME") else time.perf_counter
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0 = clock()
         step()
-        times.append((time.perf_counter() - t0) * 1e3)
+        times.append((clock() - t0) * 1e3)
     return times
 
 
@@ -544,7 +547,8 @@ def worker(jobs: list[dict[str, Any]]) -> None:
 
 def run_jobs(jobs: list[dict[str, Any]], timeout: float = 3600) -> list[Any]:
     """Run ``jobs`` in ONE fresh interpreter; their results (None where one failed)."""
-    env = dict(os.environ, **{v: str(THREADS) for v in
+    threads = os.environ.get("MINIGRAD_BENCH_THREADS", str(THREADS))
+    env = dict(os.environ, **{v: threads for v in
                               ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(jobs)]
     try:
@@ -599,7 +603,9 @@ def machine_info() -> dict[str, str]:
     return {"machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
             "cpu": cpu, "python": platform.python_version(),
             "numpy": f"{np.__version__} ({blas})", "torch": torch_version,
-            "minigrad": mg.__version__, "threads": str(THREADS),
+            "minigrad": mg.__version__,
+            "threads": os.environ.get("MINIGRAD_BENCH_THREADS", str(THREADS)) + (
+                " (CPU time)" if os.environ.get("MINIGRAD_BENCH_CPU_TIME") else ""),
             "date": time.strftime("%Y-%m-%d %H:%M")}
 
 
@@ -872,6 +878,8 @@ def main() -> None:
                    help="timed steps per run: N for every workload, or per workload as "
                         "a=10,b=5,c=2 (default: a 20, b 10, c 3; warm-up a 3, b 2, c 1)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, one round: a smoke run")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="one thread per row, steps timed in process CPU time (busy machines)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                    help="time on the GPU (CuPy / torch CUDA) instead of the CPU")
     p.add_argument("--no-breakdown", action="store_true",
@@ -886,6 +894,8 @@ def main() -> None:
     if args.worker:
         worker(json.loads(args.worker))
         return
+    if args.cpu_time:
+        os.environ.update(MINIGRAD_BENCH_THREADS="1", MINIGRAD_BENCH_CPU_TIME="1")
     # on SIGTERM, unwind: subprocess.run then kills the running worker instead of orphaning it
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick and "--rounds" not in sys.argv:

@@ -16,6 +16,8 @@ Generic optimisations (nothing here knows any cell):
 - a loop-invariant operand of a row-wise product (``Linear``'s W and b, ``MatMul``'s right
   operand) gets its gradient from ONE call of the op's own backward on all steps' rows at
   once: dW = sum_t g_t^T x_t as a single (N, T*B) @ (T*B, K) product;
+- a row-wise product of a per-step input by invariants (a cell's x_t W_ih^T + b_ih) runs ONCE
+  on all steps' rows before the loop, and its backward once after it;
 - other invariant gradients are summed over the sweep in one buffer;
 - invariant nodes are hoisted out of the loop (:mod:`~minigrad.jit.trace`), dead ones dropped,
   and only the nodes a gradient flows through keep values for backward;
