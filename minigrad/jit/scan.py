@@ -41,7 +41,7 @@ from minigrad.autograd.function import Op
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.autograd.grad_mode import state as grad_state
 from minigrad.jit import kernels
-from minigrad.jit.trace import ROW_WISE, Node, Program, trace
+from minigrad.jit.trace import Node, Program, trace
 from minigrad.tensor import Tensor
 
 _new = object.__new__
@@ -225,7 +225,6 @@ class Scan(Op):
         inv_slots = p.invariant_slots
         d_inv: list[Any] = [None] * len(inv_slots)
         keep = plan.mask
-        grads: list[Any] = [None] * p.n_slots
         batched_grads = [xp.zeros((steps,) + p.meta[n.outs[0]][0], p.meta[n.outs[0]][1])
                          for n in p.batched]
         for t in _order(steps, plan.reverse)[::-1]:
@@ -235,8 +234,7 @@ class Scan(Op):
             if keep is not None and t >= plan.full_steps:  # the kept part skips the cell
                 carried = [xp.where(keep[t], 0, d) for d in d_state]
                 d_state = [xp.where(keep[t], d, 0) for d in d_state]
-            for k in range(p.n_slots):
-                grads[k] = None
+            grads = [None] * p.n_slots
             for s, d in zip(p.outputs, d_state):
                 grads[s] = d if grads[s] is None else grads[s] + d
             _backward_step(p, tapes[t], grads, rows, t, xp)
@@ -284,11 +282,18 @@ def _backward_step(p: Program, tape: list, grads: list, rows: _RowBuffers, t: in
             for s, g in zip(targets, bwd(xp, *ctx, *gs)):
                 grads[s] = g if grads[s] is None else grads[s] + g
             continue
-        gs = [grads[s] for s in node.outs]
-        if all(g is None for g in gs):
-            continue
-        rows.keep_grad(node, t, gs[0])
-        res = node.cls.backward(ctx, *gs)
+        if len(node.outs) == 1:  # the common case, kept cheap
+            g = grads[node.outs[0]]
+            if g is None:
+                continue
+            if node.row:
+                rows.keep_grad(node, t, g)
+            res = node.cls.backward(ctx, g)
+        else:
+            gs = [grads[s] for s in node.outs]
+            if all(g is None for g in gs):
+                continue
+            res = node.cls.backward(ctx, *gs)
         if type(res) is not tuple:
             res = (res,)
         for (is_slot, a), flows, g in zip(node.args, ctx._edges, res):
@@ -303,36 +308,21 @@ class _RowBuffers:
 
     def __init__(self, p: Program, steps: int, backward: bool) -> None:
         self.steps = steps
-        self.nodes: dict[int, list] = {}  # id(node) -> [node, inputs (T, ...), grads, a ctx]
-        if not backward:
-            return
-        invariant = set(p.invariant_slots)
-        for node in p.nodes:
-            others = [a for is_slot, a in node.args[1:] if is_slot]
-            if (node.cls in ROW_WISE and node.grad and node.args[0][0] and others
-                    and all(a in invariant for a in others) and any(node.edges[1:])):
-                self.nodes[id(node)] = [node, None, None, None]
-
-    def edges(self, node: Node) -> tuple:
-        """Per step, only operand 0's gradient: the others come after the sweep."""
-        if id(node) not in self.nodes:
-            return node.edges
-        return (node.edges[0],) + (None,) * (len(node.edges) - 1)
+        # id(node) -> [node, inputs of every step, their output gradients, a step's ctx]
+        self.nodes: dict[int, list] = {id(n): [n, None, None, None] for n in p.nodes if n.row}
 
     def keep_input(self, node: Node, t: int, ctx: Any, x: Any) -> None:
-        entry = self.nodes.get(id(node))
-        if entry is not None:  # a reference: x is alive anyway (the step's saved values)
-            if entry[1] is None:
-                entry[1] = [None] * self.steps
-            entry[1][t] = x
-            entry[3] = ctx
+        entry = self.nodes[id(node)]  # a reference: x is alive anyway (a step's saved value)
+        if entry[1] is None:
+            entry[1] = [None] * self.steps
+        entry[1][t] = x
+        entry[3] = ctx
 
     def keep_grad(self, node: Node, t: int, g: Any) -> None:
-        entry = self.nodes.get(id(node))
-        if entry is not None:
-            if entry[2] is None:  # zeros: a step that got no gradient adds nothing
-                entry[2] = backend.get_array_module(g).zeros((self.steps,) + g.shape, g.dtype)
-            entry[2][t] = g
+        entry = self.nodes[id(node)]
+        if entry[2] is None:  # zeros: a step that got no gradient adds nothing
+            entry[2] = backend.get_array_module(g).zeros((self.steps,) + g.shape, g.dtype)
+        entry[2][t] = g
 
     def weight_grads(self, vals: list) -> list[tuple[int, Any]]:
         """(slot, gradient) of every invariant operand: one backward call per product."""
@@ -372,7 +362,7 @@ def forward_step(p: Program, vals: list, backward: bool, rows: _RowBuffers, t: i
         cls = node.cls
         xs = [vals[a] if is_slot else a for is_slot, a in node.args]
         ctx = _new(cls)
-        ctx._edges = rows.edges(node)
+        ctx._edges = node.step_edges
         y = cls.forward(ctx, *xs)
         if type(y) is tuple:
             for s, v in zip(node.outs, y):
@@ -381,7 +371,8 @@ def forward_step(p: Program, vals: list, backward: bool, rows: _RowBuffers, t: i
             vals[node.outs[0]] = y
         if backward and node.grad:
             save(ctx, cls, xs, y)
-            rows.keep_input(node, t, ctx, xs[0])
+            if node.row:
+                rows.keep_input(node, t, ctx, xs[0])
             tape.append((node, ctx))
     return tape
 

@@ -60,6 +60,10 @@ class Node:
     outs: tuple[int, ...]
     edges: tuple[bool | None, ...] = ()
     grad: bool = False  # does any input need a gradient (so backward runs and values are saved)
+    # a row-wise product with invariant other operands: per step only operand 0's gradient
+    # (``step_edges``); the others' come from one backward call on all steps' rows
+    row: bool = False
+    step_edges: tuple[bool | None, ...] = ()
 
 
 @dataclasses.dataclass
@@ -224,6 +228,13 @@ def _analyse(p: Program, values: list, varying: set[int], grads: Sequence[bool])
         if not changed:
             break
     p.needs_grad = needs
+    invariant = set(p.invariant_slots)
+    for node in p.nodes:
+        others = [a for is_slot, a in node.args[1:] if is_slot]
+        node.row = (node.cls in ROW_WISE and node.grad and node.args[0][0] and bool(others)
+                    and all(a in invariant for a in others) and any(node.edges[1:]))
+        node.step_edges = ((node.edges[0],) + (None,) * (len(node.edges) - 1) if node.row
+                           else node.edges)
 
 
 class _Recording:
