@@ -259,7 +259,7 @@ class RNNBase(Module):
             raise ValueError(f"{name}: {expect}, got {tuple(input.shape)}: the last dimension "
                              f"must be input_size={n_in}")
         _check_dtype(name, input, self.weight_ih_l0)
-        _check_device(name, input, self.weight_ih_l0)
+        _check_device(name, input, self.weight_ih_l0, "input", "the parameters are")
         batched = input.ndim == 3
         if batched and 0 in input.shape[:2]:
             raise ValueError(f"{name}: got an empty input of shape {tuple(input.shape)}; a "
@@ -285,7 +285,7 @@ class RNNBase(Module):
                     f"{'B, ' if batched else ''}hidden_size) for input of shape "
                     f"{tuple(input.shape)}, got {tuple(p.shape)}")
             _check_dtype(name, p, self.weight_ih_l0, label)
-            _check_device(name, p, self.weight_ih_l0, label)
+            _check_device(name, p, self.weight_ih_l0, label, "the parameters are")
         parts = [p if batched else p.unsqueeze(1) for p in parts]
         return x, [p.unbind(0) for p in parts], batched
 
@@ -467,7 +467,7 @@ class Recurrent(Module):
                 raise ValueError(f"{name}: {label} must be a Tensor of shape (B={batch}, ...), "
                                  f"got {_describe(p)}")
             _check_dtype(name, p, x, label)
-            _check_device(name, p, x, label)
+            _check_device(name, p, x, label, "the input is")
         masks, full_steps = length_masks(name, lengths, seq_len, batch, x.device)
         fused = _fused_default[0] if self.fused is None else self.fused
 
@@ -560,10 +560,11 @@ def _is_int(n: Any) -> bool:
     return kind in "iu" and kind != ""
 
 
-def _check_device(name: str, t: Tensor, like: Tensor, what: str = "input") -> None:
+def _check_device(name: str, t: Tensor, like: Tensor, what: str = "input",
+                  other: str = "the parameters are") -> None:
     if t.device != like.device:
-        raise RuntimeError(f"{name}: {what} is on {t.device} but the parameters are on "
-                           f"{like.device}; move it with {what}.to({str(like.device)!r})")
+        raise RuntimeError(f"{name}: {what} is on {t.device} but {other} on {like.device}; "
+                           f"move it with {what}.to({str(like.device)!r})")
 
 
 def _describe(x: Any) -> str:
