@@ -370,3 +370,32 @@ def test_on_cupy_each_region_is_one_elementwise_kernel() -> None:
     assert made == [kernels_of_region[0].name]  # compiled once, launched twice
     assert_close(list(first), list(kernels_of_region[0](np, *arrays)), rtol=0, atol=0)
     assert_close(list(again), list(first), rtol=0, atol=0)
+
+
+class PassThroughCell(cc._Cell):
+    """State (h, c) where c is handed on unchanged and h = tanh(W x + U h + c)."""
+
+    n_state = 2
+
+    def __init__(self) -> None:
+        super().__init__(IN, H, dtype="float64")
+        self.w, self.u = self.param(H, IN), self.param(H, H)
+
+    def forward(self, x: mg.Tensor, state: Any) -> Any:
+        h, c = state
+        linear = nn.functional.linear
+        return (linear(x, self.w) + linear(h, self.u) + c).tanh(), c
+
+
+def test_a_state_part_handed_on_unchanged(device: str) -> None:
+    cell = PassThroughCell().to(device)
+    x = mg.randn(T, B, IN, dtype="float64", device=device, requires_grad=True)
+    c0 = mg.randn(B, H, dtype="float64", device=device, requires_grad=True)
+    results = []
+    for fused in (False, True):
+        x.grad = c0.grad = None
+        cell.zero_grad()
+        out, (h, c) = nn.Recurrent(cell, fused=fused)(x, (mg.zeros_like(c0), c0), lengths=LENGTHS)
+        ((out * out).sum() + (c * h).sum()).backward()
+        results.append([out.detach(), c.detach(), x.grad, c0.grad, cell.w.grad, cell.u.grad])
+    assert_close(results[1], results[0], **TOL)

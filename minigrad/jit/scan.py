@@ -199,7 +199,7 @@ class Scan(Op):
         for s in p.seq_slots + p.state_slots + [n.outs[0] for n in p.batched]:
             vals[s] = None  # a view of xs (or of a batched product) keeps all of it alive
         if plan.backward:
-            ctx.plan, ctx.tapes, ctx.rows, ctx.vals = plan, tapes, rows, vals
+            ctx.plan, ctx.tapes, ctx.rows, ctx.vals, ctx.xp = plan, tapes, rows, vals, xp
             ctx.batched = [(node, c) for node, c, _ in batched]
             # shapes only: keeping the inputs themselves alive would hold e.g. all of xw
             ctx.like = [(a.shape, a.dtype) for a in arrays[:n_seq + n_state]]
@@ -218,7 +218,7 @@ class Scan(Op):
         plan, p, tapes, rows = ctx.plan, ctx.plan.program, ctx.tapes, ctx.rows
         n_seq = len(p.seq_slots)
         xs, state0 = ctx.like[:n_seq], ctx.like[n_seq:]
-        xp = backend.get_array_module(ctx.vals[p.outputs[0]])
+        xp = ctx.xp
         steps = xs[0][0][0]
         d_state = [xp.zeros(*h) if g is None else g for h, g in zip(state0, g_final)]
         d_xs = [xp.zeros(*x) if p.needs_grad[s] else None for s, x in zip(p.seq_slots, xs)]
