@@ -791,7 +791,7 @@ def report(results: dict[str, Any], markdown: bool = False) -> str:
     info = results["info"]
     h = "### " if markdown else ""
     parts = [
-        f"{h}One training step, median ms (2 threads, fresh process per run)",
+        f"{h}One training step, median ms ({info['threads']} thread(s), fresh process per run)",
         "",
         f"machine: {info['machine']}, {info['cpu']}; python {info['python']}, numpy "
         f"{info['numpy']}, torch {info['torch']}, minigrad {info['minigrad']}; threads "
