@@ -221,7 +221,8 @@ class Scan(Op):
         xp = ctx.xp
         steps = xs[0][0][0]
         d_state = [xp.zeros(*h) if g is None else g for h, g in zip(state0, g_final)]
-        d_xs = [xp.zeros(*x) if p.needs_grad[s] else None for s, x in zip(p.seq_slots, xs)]
+        # every step writes its slice (zeros where no gradient came): no need to zero first
+        d_xs = [xp.empty(*x) if p.needs_grad[s] else None for s, x in zip(p.seq_slots, xs)]
         inv_slots = p.invariant_slots
         d_inv: list[Any] = [None] * len(inv_slots)
         keep = plan.mask
@@ -242,8 +243,8 @@ class Scan(Op):
                 if grads[node.outs[0]] is not None:
                     buf[t] = grads[node.outs[0]]
             for k, s in enumerate(p.seq_slots):
-                if d_xs[k] is not None and grads[s] is not None:
-                    d_xs[k][t] = grads[s]
+                if d_xs[k] is not None:
+                    d_xs[k][t] = 0 if grads[s] is None else grads[s]
             for k, s in enumerate(inv_slots):
                 g = grads[s]
                 if g is not None:
@@ -320,7 +321,7 @@ class _RowBuffers:
 
     def keep_grad(self, node: Node, t: int, g: Any) -> None:
         entry = self.nodes[id(node)]
-        if entry[2] is None:  # zeros: a step that got no gradient adds nothing
+        if entry[2] is None:  # one buffer for all steps; a step that gets no gradient adds 0
             entry[2] = backend.get_array_module(g).zeros((self.steps,) + g.shape, g.dtype)
         entry[2][t] = g
 
