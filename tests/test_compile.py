@@ -399,3 +399,31 @@ def test_a_state_part_handed_on_unchanged(device: str) -> None:
         ((out * out).sum() + (c * h).sum()).backward()
         results.append([out.detach(), c.detach(), x.grad, c0.grad, cell.w.grad, cell.u.grad])
     assert_close(results[1], results[0], **TOL)
+
+
+def test_on_the_cuda_device_each_step_runs_one_kernel_per_region(monkeypatch: Any) -> None:
+    """On the (fake) CUDA device the compiled LSTM launches its region's kernel once per step
+    forward and once per step backward, and still matches the graph path."""
+    from minigrad.jit import kernels
+
+    calls = []
+    run = kernels.Kernel.__call__
+
+    def counted(self: kernels.Kernel, xp: Any, *arrays: Any) -> tuple:
+        calls.append(self.name.split("_")[1])
+        return run(self, xp, *arrays)
+
+    monkeypatch.setattr(kernels.Kernel, "__call__", counted)
+    lstm = nn.LSTM(IN, H, dtype="float64", device="cuda")
+    x = mg.randn(T, B, IN, dtype="float64", device="cuda", requires_grad=True)
+    out, _ = lstm(x)
+    out.sum().backward()
+    assert calls == ["fwd"] * T + ["bwd"] * T
+    compiled = [out.detach(), x.grad] + [p.grad for p in lstm.parameters()]
+    lstm.zero_grad()
+    x.grad = None
+    with nn.use_fused(False):
+        out, _ = lstm(x)
+    out.sum().backward()
+    assert_close(compiled, [out.detach(), x.grad] + [p.grad for p in lstm.parameters()],
+                 **TOL)
