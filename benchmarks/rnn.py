@@ -13,7 +13,11 @@ stated). Workloads (time-major, float32):
 Rows (an implementation that cannot run here, e.g. torch not installed, is left out):
 
 - ``mg-graph``: minigrad ``nn.LSTM(..., fused=False)``: the cell as a graph of primitive ops.
-- ``mg-fused``: minigrad ``nn.LSTM(..., fused=True)``, when the constructor accepts ``fused``.
+- ``mg-fused``: minigrad ``nn.LSTM(..., fused=True)``: the path compiled from the same cell
+  (minigrad/jit), the default.
+- ``mg-hand``: the hand-written fused ops the compiled path replaced (handwritten_fused.py).
+- ``mg-peep-graph`` / ``mg-peep-compiled``: a user cell, the peephole LSTM of
+  tests/custom_cells.py, through ``nn.Recurrent(cell, fused=False|True)`` (LSTM workloads).
 - ``numpy`` / ``numpy-reuse``: the hand-written forward + BPTT of ``numpy_lstm.py`` (LSTM only),
   its work arrays allocated per step / kept across steps. The floor.
 - ``torch-nn``: ``torch.nn.LSTM`` (oneDNN kernels); ``torch-cell``: a Python loop over
@@ -31,15 +35,21 @@ optimizer phases; the matrix products timed alone at the same shapes; the NumPy 
 non-GEMM arithmetic; the rest is engine overhead; and a cProfile grouping by file) and the
 peak memory of one step (tracemalloc).
 
+``--device cuda`` times the GPU instead (CuPy for minigrad, torch's CUDA build): rows
+``mg-fused`` (compiled), ``mg-graph``, ``torch-nn`` (cuDNN) and ``torch-cell``, each step
+ending with a device synchronisation.
+
 Run: ``python benchmarks/rnn.py [--workloads a,b,c] [--rounds 3] [--steps N] [--quick]
-[--markdown PATH] [--plot PATH] [--json PATH]``.
+[--device cpu|cuda] [--markdown PATH] [--plot PATH] [--json PATH]``.
 """
 
 from __future__ import annotations
 
 import os
 
-THREADS = 2
+# ``--cpu-time`` (for a machine too busy for wall-clock times): one thread per row, and each
+# step timed by the CPU time of the process instead of the wall clock
+THREADS = int(os.environ.get("MINIGRAD_BENCH_THREADS", "2"))
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(THREADS)  # before numpy is imported: pinned for every row
 
@@ -63,6 +73,8 @@ import numpy as np  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT, HERE]
+sys.path.append(os.path.join(ROOT, "tests"))
+import handwritten_fused  # noqa: E402
 from numpy_lstm import HandAdam, HandLSTM, HandSGD, init_params  # noqa: E402
 
 import minigrad as mg  # noqa: E402
@@ -157,7 +169,10 @@ def make_data(wl: Workload, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 IMPLS: dict[str, str] = {
     "mg-graph": "minigrad graph (fused=False)",
-    "mg-fused": "minigrad fused",
+    "mg-fused": "minigrad compiled (fused=True)",
+    "mg-hand": "minigrad hand-written fused (before)",
+    "mg-peep-graph": "minigrad peephole LSTM, graph",
+    "mg-peep-compiled": "minigrad peephole LSTM, compiled",
     "numpy": "NumPy hand BPTT, fresh arrays",
     "numpy-reuse": "NumPy hand BPTT, buffers reused",
     "torch-nn": "torch nn.{CELL}",
@@ -185,10 +200,15 @@ def mg_has_fused(cell: str = "lstm") -> bool:
     return True
 
 
-def available(impl: str, cell: str) -> bool:
+CUDA_ROWS = ("mg-fused", "mg-graph", "torch-nn", "torch-cell")
+
+
+def available(impl: str, cell: str, device: str = "cpu") -> bool:
+    if device != "cpu" and impl not in CUDA_ROWS:
+        return False
     if impl == "mg-fused":
         return mg_has_fused(cell)
-    if impl in NUMPY_ROWS:
+    if impl in NUMPY_ROWS or impl.startswith("mg-peep"):
         return cell == "lstm"
     if impl.startswith("torch"):
         return util.find_spec("torch") is not None
@@ -212,6 +232,10 @@ def build_net(lib: Any, wl: Workload, mode: str, rnn_kw: dict[str, Any]) -> Any:
             args = (wl.input_size, wl.hidden)
             if mode == "layer":
                 self.rnn = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell](*args, **rnn_kw)
+            elif mode == "peephole":
+                from custom_cells import PeepholeLSTMCell
+
+                self.rnn = nn.Recurrent(PeepholeLSTMCell(*args), **rnn_kw)
             elif mode == "cell":
                 self.rnn = {"lstm": nn.LSTMCell, "gru": nn.GRUCell, "rnn": nn.RNNCell}[cell](*args)
             else:  # the same parameters as a cell, used by prim_step below
@@ -225,7 +249,7 @@ def build_net(lib: Any, wl: Workload, mode: str, rnn_kw: dict[str, Any]) -> Any:
         def forward(self, x: Any) -> Any:
             if wl.vocab:
                 x = self.embedding(x)  # (T, B, E)
-            if mode == "layer":
+            if mode in ("layer", "peephole"):
                 out, _ = self.rnn(x)
                 last = out[-1]
             else:
@@ -294,8 +318,12 @@ def training_step(lib: Any, model: Any, wl: Workload, x: Any, y: Any,
     return step if clock is None else timed_step
 
 
-def build(impl: str, wl: Workload, clock: list[float] | None = None) -> Step:
+def build(impl: str, wl: Workload, clock: list[float] | None = None,
+          device: str = "cpu") -> Step:
     """A closure that runs one training step of ``wl`` with implementation ``impl``."""
+    if device != "cpu":
+        step = build_on_device(impl, wl, device)
+        return step
     x, y = make_data(wl)
     if impl in NUMPY_ROWS:
         if wl.cell != "lstm":
@@ -312,8 +340,10 @@ def build(impl: str, wl: Workload, clock: list[float] | None = None) -> Step:
         mg.manual_seed(0)
         kw: dict[str, Any] = {}
         if impl == "mg-fused" or mg_has_fused(wl.cell):
-            kw["fused"] = impl == "mg-fused"
-        net = build_net(mg, wl, "layer", kw)
+            kw["fused"] = impl in ("mg-fused", "mg-hand", "mg-peep-compiled")
+        net = build_net(mg, wl, "peephole" if impl.startswith("mg-peep") else "layer", kw)
+        if impl == "mg-hand":
+            handwritten_fused.install(net.rnn)
         return training_step(mg, net, wl, mg.tensor(x), mg.tensor(y), clock)
     import torch
 
@@ -322,6 +352,32 @@ def build(impl: str, wl: Workload, clock: list[float] | None = None) -> Step:
     mode = {"torch-nn": "layer", "torch-cell": "cell", "torch-prim": "prim"}[impl]
     net = build_net(torch, wl, mode, {})
     return training_step(torch, net, wl, torch.from_numpy(x), torch.from_numpy(y), clock)
+
+
+def build_on_device(impl: str, wl: Workload, device: str) -> Step:
+    """As :func:`build` on a GPU; each step waits for the device to finish."""
+    x, y = make_data(wl)
+    if impl.startswith("mg-"):
+        import cupy
+
+        mg.manual_seed(0)
+        net = build_net(mg, wl, "layer", {"fused": impl == "mg-fused"}).to(device)
+        inner = training_step(mg, net, wl, mg.tensor(x, device=device),
+                              mg.tensor(y, device=device))
+        sync = cupy.cuda.Device().synchronize
+    else:
+        import torch
+
+        torch.manual_seed(0)
+        net = build_net(torch, wl, "layer" if impl == "torch-nn" else "cell", {}).to(device)
+        inner = training_step(torch, net, wl, torch.from_numpy(x).to(device),
+                              torch.from_numpy(y).to(device))
+        sync = torch.cuda.synchronize
+
+    def step() -> None:
+        inner()
+        sync()
+    return step
 
 
 # ----------------------------------------------------------------------------- workers
@@ -333,10 +389,11 @@ def time_steps(step: Step, warmup: int, steps: int) -> list[float]:
     for _ in range(warmup):
         step()
     times = []
+    clock = time.process_time if os.environ.get("MINIGRAD_BENCH_CPU_TIME") else time.perf_counter
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0 = clock()
         step()
-        times.append((time.perf_counter() - t0) * 1e3)
+        times.append((clock() - t0) * 1e3)
     return times
 
 
@@ -345,7 +402,8 @@ def job_time(job: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name in job["workloads"]:
         wl = get_workload(name, job["quick"], job["steps"])
-        out[name] = time_steps(build(job["impl"], wl), wl.warmup, wl.steps)
+        step = build(job["impl"], wl, device=job.get("device", "cpu"))
+        out[name] = time_steps(step, wl.warmup, wl.steps)
     return out
 
 
@@ -489,7 +547,8 @@ def worker(jobs: list[dict[str, Any]]) -> None:
 
 def run_jobs(jobs: list[dict[str, Any]], timeout: float = 3600) -> list[Any]:
     """Run ``jobs`` in ONE fresh interpreter; their results (None where one failed)."""
-    env = dict(os.environ, **{v: str(THREADS) for v in
+    threads = os.environ.get("MINIGRAD_BENCH_THREADS", str(THREADS))
+    env = dict(os.environ, **{v: threads for v in
                               ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(jobs)]
     try:
@@ -544,7 +603,9 @@ def machine_info() -> dict[str, str]:
     return {"machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
             "cpu": cpu, "python": platform.python_version(),
             "numpy": f"{np.__version__} ({blas})", "torch": torch_version,
-            "minigrad": mg.__version__, "threads": str(THREADS),
+            "minigrad": mg.__version__,
+            "threads": os.environ.get("MINIGRAD_BENCH_THREADS", str(THREADS)) + (
+                " (CPU time)" if os.environ.get("MINIGRAD_BENCH_CPU_TIME") else ""),
             "date": time.strftime("%Y-%m-%d %H:%M")}
 
 
@@ -556,8 +617,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     unknown = set(impls) - set(IMPLS)
     if unknown:
         raise SystemExit(f"unknown implementation(s) {sorted(unknown)}; choose from {list(IMPLS)}")
-    plan = {w: [i for i in impls if available(i, get_workload(w).cell)] for w in workloads}
-    base = {"quick": args.quick, "steps": args.steps}
+    plan = {w: [i for i in impls if available(i, get_workload(w).cell, args.device)]
+            for w in workloads}
+    base = {"quick": args.quick, "steps": args.steps, "device": args.device}
     load = [os.getloadavg()[0]]
     times: dict[str, dict[str, list[list[float]]]] = {w: {i: [] for i in plan[w]}
                                                       for w in workloads}
@@ -595,7 +657,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     "median_ms": statistics.median(pooled), "round_min": min(per_round),
                     "round_max": max(per_round), "rounds": len(rounds), "steps": len(pooled)}
     breakdown_w = next((w for w in workloads if w.split("-")[0] == "b"), None)
-    if breakdown_w and not args.no_breakdown:
+    if breakdown_w and not args.no_breakdown and args.device == "cpu":
         results_all.update(breakdown(breakdown_w, args.quick, base))
     load.append(os.getloadavg()[0])
     results_all["info"]["load"] = f"{min(load):.1f}-{max(load):.1f}"
@@ -729,7 +791,7 @@ def report(results: dict[str, Any], markdown: bool = False) -> str:
     info = results["info"]
     h = "### " if markdown else ""
     parts = [
-        f"{h}One training step, median ms (2 threads, fresh process per run)",
+        f"{h}One training step, median ms ({info['threads']} thread(s), fresh process per run)",
         "",
         f"machine: {info['machine']}, {info['cpu']}; python {info['python']}, numpy "
         f"{info['numpy']}, torch {info['torch']}, minigrad {info['minigrad']}; threads "
@@ -816,6 +878,10 @@ def main() -> None:
                    help="timed steps per run: N for every workload, or per workload as "
                         "a=10,b=5,c=2 (default: a 20, b 10, c 3; warm-up a 3, b 2, c 1)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, one round: a smoke run")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="one thread per row, steps timed in process CPU time (busy machines)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="time on the GPU (CuPy / torch CUDA) instead of the CPU")
     p.add_argument("--no-breakdown", action="store_true",
                    help="skip the breakdown and memory runs on workload b")
     p.add_argument("--markdown", metavar="PATH", help="also write the report as Markdown")
@@ -828,6 +894,8 @@ def main() -> None:
     if args.worker:
         worker(json.loads(args.worker))
         return
+    if args.cpu_time:
+        os.environ.update(MINIGRAD_BENCH_THREADS="1", MINIGRAD_BENCH_CPU_TIME="1")
     # on SIGTERM, unwind: subprocess.run then kills the running worker instead of orphaning it
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick and "--rounds" not in sys.argv:

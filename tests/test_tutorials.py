@@ -34,6 +34,7 @@ EXPECTED = {
     "08_gpu.py": (["08_gpu_timings.png"], "rotten_tomatoes"),
     "09_gru_by_the_numbers.py": (["09_gru_step.png"], None),
     "10_seq2seq.py": (["10_seq2seq.png", "10_attention.png"], None),
+    "11_your_own_cell.py": (["11_training.png"], None),
 }
 # the tutorials whose quick mode trains a model: it must say that those numbers mean nothing
 TRAINS = {"03_vanishing_gradients.py", "05_sentiment.py", "06_char_lm.py", "07_forecasting.py",

@@ -122,9 +122,10 @@ x, y = mg.tensor(x_np, dtype=DT), mg.tensor(y_np, dtype=DT)
 # %% [markdown]
 # Our three lines compute exactly what the library's cell and layer compute, given the same
 # weights. `mg.nn.RNN` has two ways to run: `fused=False` runs this very loop of cells (with
-# all T input products done as one matrix product up front), and the default, fused path
-# runs the whole sequence as *one* graph node whose backward is a hand-derived BPTT, the
-# one you are about to write, in optimised NumPy. Both agree with our loop:
+# all T input products done as one matrix product up front), and the default, compiled path
+# runs the whole sequence as *one* graph node: `minigrad.jit` traces this same cell once and
+# replays its ops, and their own backward rules in reverse time, for every step (the BPTT you
+# are about to write by hand, derived instead of written). Both agree with our loop:
 
 # %%
 cell = nn.RNNCell(1, H, dtype=DT)

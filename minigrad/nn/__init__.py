@@ -31,6 +31,7 @@ from minigrad.nn.rnn import (
     RNN,
     GRUCell,
     LSTMCell,
+    Recurrent,
     RNNCell,
     is_fused_default,
     set_fused_default,
@@ -42,6 +43,6 @@ __all__ = [
     "tbptt",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten", "GRU",
     "GRUCell", "Identity", "LSTM", "LSTMCell", "LayerNorm", "Linear", "LogSoftmax", "MSELoss",
-    "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "RNNCell", "ReLU",
-    "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils",
+    "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "RNNCell", "Recurrent",
+    "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils",
 ]

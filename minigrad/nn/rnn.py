@@ -1,48 +1,48 @@
-"""Recurrent networks: RNN, LSTM and GRU cells and layers, written once as graphs of primitives.
+"""Recurrent layers: RNN, LSTM, GRU and :class:`Recurrent`, the plumbing around the cells.
 
-Each cell is a few lines of ordinary Tensor ops (matmul, add, split, sigmoid, tanh, *). Running
-a cell over a sequence builds one long graph, and backpropagation through time (BPTT) is then
-just ``loss.backward()``: the engine walks that graph back, step by step, with no recursion.
+The equations of each cell live in :mod:`minigrad.nn.cells` (re-exported here). A layer owns the
+parameters and runs a cell over a sequence: layers, directions, initial and final states,
+``batch_first``, ``lengths=`` and dropout between layers. :class:`Recurrent` does the same for
+any cell Module, yours included.
 
-Notation (the tutorials use the same): x_t is the input at step t, (B, in); h_{t-1} the hidden
-state before it, (B, H); W_ih (G*H, in) and W_hh (G*H, H) the input and hidden weights with
-their biases b_ih, b_hh (G*H,), where G is the number of gates (1 RNN, 4 LSTM, 3 GRU), stacked
-in PyTorch's order, so PyTorch's weights load unchanged. sigma is the logistic sigmoid and
-``*`` the elementwise product.
-
-The cell functions (:func:`rnn_cell`, :func:`lstm_cell`, :func:`gru_cell`) take the input part
-``xw = x_t W_ih^T + b_ih`` already computed. A layer computes it for all T steps with one
-matrix product before its time loop, and the cell modules right before calling the function:
-the same equations serve both, there is no second copy.
-
-Graph size per LSTM step in a layer (the speed of a graph engine is mostly its node count):
-1 take x_t's slice of the precomputed projection (one Split node shared by all steps), 1 Linear
-(h W_hh^T + b_hh), 1 add, 1 split into the 4 gates, 4 activations, 5 for c_t and h_t: 12.
-
-Fused path. The layers (:class:`RNN`, :class:`LSTM`, :class:`GRU`, not the cells) can instead
-run each layer and direction as ONE op for the whole sequence (:mod:`minigrad.ops.rnn_fused`):
-the same equations with a hand-written backpropagation through time, preallocated buffers
-and, on CuPy, one fused GPU kernel per step for the elementwise math. It is the default; choose
-per layer with ``fused=True|False`` or for every layer that does not say with
+Two paths, same cell. ``fused=False`` unrolls the cell into one graph node per op and step;
+BPTT is the engine walking that graph back. ``fused=True`` (the default) hands the same cell
+function to the recurrence compiler (:mod:`minigrad.jit`): it traces one step and runs the
+sequence as ONE node per layer and direction, whose backward replays the recorded ops' own
+backward rules in reverse time. Nothing is written by hand for BPTT on either path. Choose per
+layer with ``fused=True|False`` or, for every layer that does not say, with
 :func:`set_fused_default` or ``with use_fused(False): ...``. Both paths give the same outputs
-and gradients (tests/test_fused.py checks every option against the graph cells). The fused
-path gives first derivatives only: for gradients of gradients use ``fused=False``.
+and gradients (tests/test_fused.py checks every option). The compiled path gives first
+derivatives only: for gradients of gradients use ``fused=False``.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 from minigrad import creation
-from minigrad.autograd.grad_mode import no_grad
+from minigrad.jit import TraceCache, scan
 from minigrad.nn import functional as F
+from minigrad.nn.cells import (
+    GRUCell,
+    LSTMCell,
+    LSTMState,
+    RNNCell,
+    RNNCellBase,
+    _check_dtype,
+    _check_sizes,
+    _uniform_init,
+    gru_cell,
+    lstm_cell,
+    rnn_cell,
+)
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.ops import rnn_fused
 from minigrad.tensor import Tensor, where
 
-LSTMState = tuple[Tensor, Tensor]
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "LSTMState", "RNNBase", "RNNCell",
+           "RNNCellBase", "Recurrent", "gru_cell", "is_fused_default", "lstm_cell", "rnn_cell",
+           "set_fused_default", "use_fused"]
 
 # ---------------------------------------------------------------------- fused or graph
 
@@ -75,228 +75,6 @@ class use_fused:
     def __exit__(self, *exc: object) -> None:
         _fused_default[0] = self._prev
 
-
-# ---------------------------------------------------------------------- the cell math
-
-
-def rnn_cell(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None,
-             nonlinearity: str = "tanh") -> Tensor:
-    """One step of an Elman RNN::
-
-        h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)      (or relu)
-
-    ``xw`` is the input part ``x_t W_ih^T + b_ih``, (B, H).
-    """
-    a = xw + F.linear(h, w_hh, b_hh)
-    return a.tanh() if nonlinearity == "tanh" else a.relu()
-
-
-def lstm_cell(xw: Tensor, state: LSTMState, w_hh: Tensor, b_hh: Tensor | None) -> LSTMState:
-    """One step of an LSTM (Hochreiter & Schmidhuber 1997, with a forget gate)::
-
-        i_t = sigma(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)     input gate
-        f_t = sigma(W_if x_t + b_if + W_hf h_{t-1} + b_hf)     forget gate
-        g_t = tanh (W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)     candidate cell
-        o_t = sigma(W_io x_t + b_io + W_ho h_{t-1} + b_ho)     output gate
-        c_t = f_t * c_{t-1} + i_t * g_t
-        h_t = o_t * tanh(c_t)
-
-    W_ih = [W_ii; W_if; W_ig; W_io] is (4H, in) and W_hh likewise (4H, H), gates in PyTorch's
-    order (i, f, g, o). ``xw`` is the input part of all four gates, (B, 4H); ``state`` is
-    (h_{t-1}, c_{t-1}); returns (h_t, c_t).
-    """
-    h, c = state
-    # one product for all four gates, then ONE split node (its backward is one concatenate)
-    i, f, g, o = (xw + F.linear(h, w_hh, b_hh)).chunk(4, -1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    return o.sigmoid() * c.tanh(), c
-
-
-def gru_cell(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None,
-             reset_after: bool = True) -> Tensor:
-    """One step of a GRU (Cho et al. 2014), in either of its two published forms::
-
-        r_t = sigma(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)             reset gate
-        z_t = sigma(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)             update gate
-        reset_after=True (PyTorch, cuDNN; the default):
-            n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))
-        reset_after=False (the textbook form of Cho et al. 2014):
-            n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)
-        h_t = (1 - z_t) * n_t + z_t * h_{t-1}
-
-    The first resets the hidden part *after* its matrix product, so all three gates' hidden
-    products are one matmul; the second must wait for r_t before multiplying by W_hn. Both have
-    the same parameters, gates in PyTorch's order (r, z, n); ``xw`` is (B, 3H).
-    """
-    hidden = h.shape[-1]
-    x_rz, x_n = xw.split([2 * hidden, hidden], -1)
-    if reset_after:
-        h_rz, h_n = F.linear(h, w_hh, b_hh).split([2 * hidden, hidden], -1)
-        r, z = (x_rz + h_rz).sigmoid().chunk(2, -1)
-        n = (x_n + r * h_n).tanh()
-    else:
-        w_rz, w_n = w_hh.split([2 * hidden, hidden], 0)
-        b_rz, b_n = (None, None) if b_hh is None else b_hh.split([2 * hidden, hidden], 0)
-        r, z = (x_rz + F.linear(h, w_rz, b_rz)).sigmoid().chunk(2, -1)
-        n = (x_n + F.linear(r * h, w_n, b_n)).tanh()
-    # (1 - z) * n + z * h written with one op fewer; equal up to rounding
-    return n + z * (h - n)
-
-
-# ---------------------------------------------------------------------- cells
-
-
-class RNNCellBase(Module):
-    """What the three cells share: PyTorch's parameters and their initialisation.
-
-    Parameters: ``weight_ih`` (G*H, input_size), ``weight_hh`` (G*H, H), and with ``bias``
-    ``bias_ih``, ``bias_hh`` (G*H,); all drawn from U(-1/sqrt(H), 1/sqrt(H)), as PyTorch.
-    """
-
-    gates = 1
-    _name = "RNNCell"
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *,
-                 device: Any = None, dtype: Any = None) -> None:
-        super().__init__()
-        _check_sizes(self._name, input_size, hidden_size)
-        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        gh = self.gates * hidden_size
-        self.weight_ih = Parameter(creation.empty(gh, input_size, dtype=dtype, device=device))
-        self.weight_hh = Parameter(creation.empty(gh, hidden_size, dtype=dtype, device=device))
-        if bias:
-            self.bias_ih = Parameter(creation.empty(gh, dtype=dtype, device=device))
-            self.bias_hh = Parameter(creation.empty(gh, dtype=dtype, device=device))
-        else:  # reserved names, as PyTorch: absent from parameters() and state_dict()
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H))."""
-        _uniform_init(self.parameters(), self.hidden_size)
-
-    def _check(self, x: Tensor, states: Sequence[Tensor | None]) -> Tensor | None:
-        """Check shapes and dtypes; return zeros for the state if none was given."""
-        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{self._name}: expected input of shape (B, {self.input_size}) or unbatched "
-                f"({self.input_size},), got {tuple(x.shape)}")
-        _check_dtype(self._name, x, self.weight_ih)
-        want = x.shape[:-1] + (self.hidden_size,)
-        for s in states:
-            if s is None:
-                return creation.zeros(*want, dtype=x.dtype, device=x.device)
-            if tuple(s.shape) != want:
-                raise ValueError(f"{self._name}: expected a state of shape {want} for input of "
-                                 f"shape {tuple(x.shape)}, got {tuple(s.shape)}")
-            _check_dtype(self._name, s, self.weight_ih, "state")
-        return None
-
-    def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        return s if self.bias else s + ", bias=False"
-
-
-class RNNCell(RNNCellBase):
-    """An Elman RNN cell: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu).
-
-    Args:
-        input_size: features of x.
-        hidden_size: features of h, H.
-        bias: learn b_ih and b_hh.
-        nonlinearity: "tanh" or "relu".
-
-    Call ``cell(x, h=None) -> h'`` with x (B, input_size) or (input_size,); h defaults to zeros.
-
-    Example::
-
-        >>> import minigrad as mg
-        >>> cell = mg.nn.RNNCell(4, 3)
-        >>> cell(mg.randn(2, 4)).shape
-        (2, 3)
-    """
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", *, device: Any = None, dtype: Any = None) -> None:
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
-                             f"{nonlinearity!r}")
-        self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
-
-    def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
-        zeros = self._check(x, [h])
-        xw = F.linear(x, self.weight_ih, self.bias_ih)
-        return rnn_cell(xw, zeros if h is None else h, self.weight_hh, self.bias_hh,
-                        self.nonlinearity)
-
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s if self.nonlinearity == "tanh" else s + ", nonlinearity='relu'"
-
-
-class LSTMCell(RNNCellBase):
-    """A long short-term memory cell; equations in :func:`lstm_cell`, gates (i, f, g, o).
-
-    Call ``cell(x, (h, c)=None) -> (h', c')`` with x (B, input_size) or (input_size,); the
-    state defaults to zeros. ``weight_ih`` is (4H, input_size), ``weight_hh`` (4H, H).
-
-    Example::
-
-        >>> import minigrad as mg
-        >>> cell = mg.nn.LSTMCell(4, 3)
-        >>> h, c = cell(mg.randn(2, 4))
-        >>> h.shape, c.shape
-        ((2, 3), (2, 3))
-    """
-
-    gates = 4
-    _name = "LSTMCell"
-
-    def forward(self, x: Tensor, state: LSTMState | None = None) -> LSTMState:
-        if state is not None and not (isinstance(state, (tuple, list)) and len(state) == 2):
-            raise TypeError("LSTMCell: the state must be a tuple (h, c), got "
-                            f"{type(state).__name__}")
-        zeros = self._check(x, [None] if state is None else list(state))
-        xw = F.linear(x, self.weight_ih, self.bias_ih)
-        return lstm_cell(xw, (zeros, zeros) if state is None else tuple(state),
-                         self.weight_hh, self.bias_hh)
-
-
-class GRUCell(RNNCellBase):
-    """A gated recurrent unit cell; equations in :func:`gru_cell`, gates (r, z, n).
-
-    ``reset_after=True`` (default) is PyTorch's form, n = tanh(W_in x + b_in + r * (W_hn h +
-    b_hn)); ``reset_after=False`` is Cho et al.'s, n = tanh(W_in x + b_in + W_hn (r * h) +
-    b_hn), with the same parameters. Call ``cell(x, h=None) -> h'``.
-
-    Example::
-
-        >>> import minigrad as mg
-        >>> mg.nn.GRUCell(4, 3)(mg.randn(2, 4)).shape
-        (2, 3)
-    """
-
-    gates = 3
-    _name = "GRUCell"
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 reset_after: bool = True, *, device: Any = None, dtype: Any = None) -> None:
-        self.reset_after = reset_after
-        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
-
-    def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
-        zeros = self._check(x, [h])
-        xw = F.linear(x, self.weight_ih, self.bias_ih)
-        return gru_cell(xw, zeros if h is None else h, self.weight_hh, self.bias_hh,
-                        self.reset_after)
-
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s if self.reset_after else s + ", reset_after=False"
-
-
 # ---------------------------------------------------------------------- layers
 
 
@@ -314,16 +92,17 @@ class RNNBase(Module):
     ``weight_ih_l{k}`` (G*H, in_k), ``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}``,
     ``bias_hh_l{k}`` (G*H,), with in_0 = input_size and in_k = D*H above.
 
-    ``fused``: True runs each layer and direction as one op over the whole sequence
-    (:mod:`minigrad.ops.rnn_fused`, first derivatives only), False builds the graph of the
-    cells step by step, None (default) follows :func:`set_fused_default` (True unless changed).
-    Both compute the same values and gradients.
+    ``fused``: True runs each layer and direction as one node over the whole sequence, compiled
+    from the cell function by :mod:`minigrad.jit` (first derivatives only), False builds the
+    graph of the cells step by step, None (default) follows :func:`set_fused_default` (True
+    unless changed). Both compute the same values and gradients.
     """
 
     gates = 1  # G: gate blocks stacked in weight_ih / weight_hh
     state_tensors = 1  # h; LSTM: (h, c)
     _name = "RNN"
     _grad_recorder: Any = None  # set by nn.utils.record_hidden_grad_norms
+    _traces: TraceCache | None = None  # the compiled path's traced steps, made on first use
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
@@ -366,12 +145,6 @@ class RNNBase(Module):
         """One time step of the cell: the new state from the input part ``xw`` and the state."""
         raise NotImplementedError
 
-    def _sequence(self, xw: Tensor, parts: tuple[Tensor, ...], w_hh: Tensor,
-                  b_hh: Tensor | None, mask: Tensor | None, full_steps: int,
-                  reverse: bool) -> tuple[Tensor, ...]:
-        """The fused op over a whole sequence: (h_t for all t (T, B, H), *final state parts)."""
-        raise NotImplementedError
-
     # a state is h, or for LSTM the pair (h, c): the loop handles it as a tuple of "parts"
     def _state_parts(self, state: Any) -> tuple[Tensor, ...]:
         return (state,) if self.state_tensors == 1 else tuple(state)
@@ -404,11 +177,13 @@ class RNNBase(Module):
         """
         x, parts0, batched = self._check_input(input, hx)
         seq_len, batch = x.shape[0], x.shape[1]
-        masks, full_steps = self._masks(lengths, seq_len, batch, x, batched)
+        if lengths is not None and not batched:
+            raise ValueError(f"{self._name}: lengths= needs a batched input (T, B, in), got an "
+                             "unbatched one")
+        masks, full_steps = length_masks(self._name, lengths, seq_len, batch, x.device)
         fused = _fused_default[0] if self.fused is None else self.fused
         if self._grad_recorder is not None:  # it watches every h_t: only the graph has them
             fused = False
-        run = self._run_direction_fused if fused else self._run_direction
         zeros = creation.zeros(batch, self.hidden_size, dtype=x.dtype, device=x.device)
         finals: list[tuple[Tensor, ...]] = []
         layer_input = x
@@ -418,7 +193,8 @@ class RNNBase(Module):
                 k = layer * self.num_directions + direction
                 state = self._from_parts([zeros] * self.state_tensors if parts0 is None
                                          else [p[k] for p in parts0])
-                out, state = run(layer_input, state, layer, direction, masks, full_steps)
+                out, state = self._run_direction(layer_input, state, layer, direction,
+                                                 masks, full_steps, fused)
                 outputs.append(out)
                 finals.append(self._state_parts(state))
             layer_input = outputs[0] if len(outputs) == 1 else creation.cat(outputs, -1)
@@ -436,40 +212,34 @@ class RNNBase(Module):
         return output, self._from_parts(final)
 
     def _run_direction(self, x: Tensor, state: Any, layer: int, direction: int,
-                       masks: tuple[Tensor, list[Tensor]] | None,
-                       full_steps: int) -> tuple[Tensor, Any]:
+                       masks: tuple[Tensor, list[Tensor]] | None, full_steps: int,
+                       fused: bool) -> tuple[Tensor, Any]:
         """Run one layer in one direction over x (T, B, in); return (T, B, H) and the state."""
         seq_len, batch = x.shape[0], x.shape[1]
         names = self._weight_names[layer * self.num_directions + direction]
         w_ih, w_hh, b_ih, b_hh = (None if n is None else self._parameters[n] for n in names)
-        # all steps' input parts in one product; split into per-step (B, G*H) pieces by one
-        # node (splitting rows of (T*B, G*H) needs no reshape per step)
-        xw = F.linear(x.reshape(seq_len * batch, x.shape[2]), w_ih, b_ih).split(batch, 0)
-        hs: list[Tensor] = [None] * seq_len  # type: ignore[list-item]
-        for t in (range(seq_len - 1, -1, -1) if direction else range(seq_len)):
-            new = self._step(xw[t], state, w_hh, b_hh)
-            if masks is not None and t >= full_steps:
-                # past its length a sequence keeps its state (and sends no gradient back)
-                m = masks[1][t]
-                new = self._from_parts([where(m, n, s) for n, s in
-                                        zip(self._state_parts(new), self._state_parts(state))])
-            state = new
-            hs[t] = self._state_parts(state)[0]
-            if self._grad_recorder is not None:
-                self._grad_recorder.watch(layer, direction, t, hs[t])
-        return creation.stack(hs, 0), state
+        # all steps' input parts in one product, (T*B, G*H)
+        xw = F.linear(x.reshape(seq_len * batch, x.shape[2]), w_ih, b_ih)
 
-    def _run_direction_fused(self, x: Tensor, state: Any, layer: int, direction: int,
-                             masks: tuple[Tensor, list[Tensor]] | None,
-                             full_steps: int) -> tuple[Tensor, Any]:
-        """As :meth:`_run_direction`, with one fused op for the time loop."""
-        seq_len, batch = x.shape[0], x.shape[1]
-        names = self._weight_names[layer * self.num_directions + direction]
-        w_ih, w_hh, b_ih, b_hh = (None if n is None else self._parameters[n] for n in names)
-        xw = F.linear(x.reshape(seq_len * batch, x.shape[2]), w_ih, b_ih)  # all steps at once
-        out, *final = self._sequence(xw, self._state_parts(state), w_hh, b_hh,
-                                     None if masks is None else masks[0], full_steps,
-                                     bool(direction))
+        def step(xs: Sequence[Tensor], parts: Sequence[Tensor],
+                 params: Sequence[Any]) -> tuple[Tensor, ...]:
+            return self._state_parts(self._step(xs[0], self._from_parts(parts), *params))
+
+        watch = None
+        if self._grad_recorder is not None:
+            def watch(t: int, h: Tensor) -> None:
+                self._grad_recorder.watch(layer, direction, t, h)
+        if fused:
+            if self._traces is None:
+                self._traces = TraceCache()
+            out, final = scan(step, [xw.reshape(seq_len, batch, -1)], self._state_parts(state),
+                              (w_hh, b_hh), cache=self._traces,
+                              mask=None if masks is None else masks[0].data,
+                              full_steps=full_steps, reverse=bool(direction), name=self._name)
+        else:
+            # split into per-step (B, G*H) pieces by one node (no reshape per step)
+            out, final = unroll(step, [xw.split(batch, 0)], self._state_parts(state),
+                                (w_hh, b_hh), masks, full_steps, bool(direction), watch)
         return out, self._from_parts(final)
 
     # -- checks
@@ -489,7 +259,11 @@ class RNNBase(Module):
             raise ValueError(f"{name}: {expect}, got {tuple(input.shape)}: the last dimension "
                              f"must be input_size={n_in}")
         _check_dtype(name, input, self.weight_ih_l0)
+        _check_device(name, input, self.weight_ih_l0, "input", "the parameters are")
         batched = input.ndim == 3
+        if batched and 0 in input.shape[:2]:
+            raise ValueError(f"{name}: got an empty input of shape {tuple(input.shape)}; a "
+                             "sequence needs at least one step and one batch element")
         x = input if batched else input.unsqueeze(1)
         if batched and self.batch_first:
             x = x.transpose(0, 1)
@@ -511,25 +285,9 @@ class RNNBase(Module):
                     f"{'B, ' if batched else ''}hidden_size) for input of shape "
                     f"{tuple(input.shape)}, got {tuple(p.shape)}")
             _check_dtype(name, p, self.weight_ih_l0, label)
+            _check_device(name, p, self.weight_ih_l0, label, "the parameters are")
         parts = [p if batched else p.unsqueeze(1) for p in parts]
         return x, [p.unbind(0) for p in parts], batched
-
-    def _masks(self, lengths: Any, seq_len: int, batch: int, x: Tensor,
-               batched: bool) -> tuple[tuple[Tensor, list[Tensor]] | None, int]:
-        """For ``lengths``: the (T, B, 1) mask of real steps, its per-step (B, 1) slices, and
-        how many leading steps are real for every sequence (those need no masking)."""
-        if lengths is None:
-            return None, seq_len
-        if not batched:
-            raise ValueError(f"{self._name}: lengths= needs a batched input (T, B, in), got an "
-                             "unbatched one")
-        lens = [int(n) for n in (lengths.tolist() if isinstance(lengths, Tensor) else lengths)]
-        if len(lens) != batch or any(n < 0 or n > seq_len for n in lens):
-            raise ValueError(f"{self._name}: lengths must give one length in [0, T={seq_len}] "
-                             f"per batch element (B={batch}), got {lens}")
-        steps = creation.arange(seq_len, device=x.device).reshape(seq_len, 1, 1)
-        mask = steps < creation.tensor(lens, device=x.device).reshape(1, batch, 1)
-        return (mask, [mask[t] for t in range(seq_len)]), min(lens)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -571,11 +329,6 @@ class RNN(RNNBase):
     def _step(self, xw: Tensor, state: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
         return rnn_cell(xw, state, w_hh, b_hh, self.nonlinearity)
 
-    def _sequence(self, xw: Tensor, parts: tuple[Tensor, ...], w_hh: Tensor,
-                  b_hh: Tensor | None, mask: Tensor | None, full_steps: int,
-                  reverse: bool) -> tuple[Tensor, ...]:
-        return rnn_fused.rnn_sequence(xw, w_hh, b_hh, parts[0], mask, full_steps, reverse,
-                                      self.nonlinearity)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
@@ -607,11 +360,6 @@ class LSTM(RNNBase):
               b_hh: Tensor | None) -> LSTMState:
         return lstm_cell(xw, state, w_hh, b_hh)
 
-    def _sequence(self, xw: Tensor, parts: tuple[Tensor, ...], w_hh: Tensor,
-                  b_hh: Tensor | None, mask: Tensor | None, full_steps: int,
-                  reverse: bool) -> tuple[Tensor, ...]:
-        return rnn_fused.lstm_sequence(xw, w_hh, b_hh, parts[0], parts[1], mask, full_steps,
-                                       reverse)
 
 
 class GRU(RNNBase):
@@ -645,36 +393,182 @@ class GRU(RNNBase):
     def _step(self, xw: Tensor, state: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
         return gru_cell(xw, state, w_hh, b_hh, self.reset_after)
 
-    def _sequence(self, xw: Tensor, parts: tuple[Tensor, ...], w_hh: Tensor,
-                  b_hh: Tensor | None, mask: Tensor | None, full_steps: int,
-                  reverse: bool) -> tuple[Tensor, ...]:
-        return rnn_fused.gru_sequence(xw, w_hh, b_hh, parts[0], mask, full_steps, reverse,
-                                      self.reset_after)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
         return s if self.reset_after else s + ", reset_after=False"
 
 
-# ---------------------------------------------------------------------- helpers
+# ---------------------------------------------------------------------- any cell
 
 
-def _check_sizes(name: str, input_size: int, hidden_size: int) -> None:
-    for label, n in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if not isinstance(n, int) or n <= 0:
-            raise ValueError(f"{name}: {label} must be a positive int, got {n!r}")
+class Recurrent(Module):
+    """Run any cell Module over a sequence: ``state = cell(x_t, state)`` for t = 0..T-1.
+
+    The cell takes one step's input x_t (B, in) and the state, a Tensor or a tuple of Tensors,
+    and returns the new state in the same form; its first Tensor is the step's output (h_t).
+    ``RNNCell``, ``LSTMCell``, ``GRUCell`` and your own cells fit.
+
+    Args:
+        cell: the cell Module.
+        batch_first: inputs and outputs are (B, T, ...) instead of (T, B, ...).
+        fused: True compiles the cell (:mod:`minigrad.jit`: one node for the sequence, first
+            derivatives only), False unrolls its graph, None follows :func:`set_fused_default`.
+        reverse: run from t = T-1 down to 0 (the second direction of a bidirectional layer).
+
+    ``forward(x, state=None, lengths=None) -> (outputs, final_state)``: outputs (T, B, H) (or
+    (B, T, H)) stacks the output of every step. ``state=None`` starts from
+    ``cell.initial_state(batch)`` (the built-in cells give zeros; give your cell that method, or
+    pass a state). ``lengths`` as :meth:`RNNBase.forward`: past its length a sequence keeps its
+    state, outputs 0 and gets no gradient.
+
+    Example::
+
+        >>> import minigrad as mg
+        >>> layer = mg.nn.Recurrent(mg.nn.GRUCell(4, 3))
+        >>> out, h = layer(mg.randn(5, 2, 4), lengths=[5, 3])
+        >>> out.shape, h.shape
+        ((5, 2, 3), (2, 3))
+    """
+
+    _traces: TraceCache | None = None
+
+    def __init__(self, cell: Module, batch_first: bool = False, fused: bool | None = None, *,
+                 reverse: bool = False) -> None:
+        super().__init__()
+        if not isinstance(cell, Module):
+            raise TypeError(f"Recurrent: cell must be a Module (e.g. nn.LSTMCell(4, 8), or your "
+                            f"own Module whose forward is (x_t, state) -> state), got "
+                            f"{type(cell).__name__}")
+        self.cell, self.batch_first, self.fused, self.reverse = cell, batch_first, fused, reverse
+
+    def forward(self, input: Tensor, state: Any = None,
+                lengths: Sequence[int] | Tensor | None = None) -> tuple[Tensor, Any]:
+        name = f"Recurrent({type(self.cell).__name__})"
+        if not isinstance(input, Tensor) or input.ndim < 3:
+            raise ValueError(f"{name}: expected input of shape "
+                             f"{'(B, T, ...)' if self.batch_first else '(T, B, ...)'}, got "
+                             f"{_describe(input)}")
+        x = input.transpose(0, 1) if self.batch_first else input
+        seq_len, batch = x.shape[0], x.shape[1]
+        if seq_len == 0 or batch == 0:
+            raise ValueError(f"{name}: got an empty input of shape {tuple(input.shape)}; a "
+                             "sequence needs at least one step and one batch element")
+        if state is None:
+            if not hasattr(self.cell, "initial_state"):
+                raise TypeError(f"{name}: state=None needs cell.initial_state(batch) to make "
+                                "the first state; define it on your cell or pass state=")
+            state = self.cell.initial_state(batch)
+        single = isinstance(state, Tensor)
+        parts = (state,) if single else tuple(state)
+        for i, p in enumerate(parts):
+            label = "state" if single else f"state[{i}]"
+            if not isinstance(p, Tensor) or p.ndim < 1 or p.shape[0] != batch:
+                raise ValueError(f"{name}: {label} must be a Tensor of shape (B={batch}, ...), "
+                                 f"got {_describe(p)}")
+            _check_dtype(name, p, x, label)
+            _check_device(name, p, x, label, "the input is")
+        masks, full_steps = length_masks(name, lengths, seq_len, batch, x.device)
+        fused = _fused_default[0] if self.fused is None else self.fused
+
+        def step(xs: Sequence[Tensor], st: Sequence[Tensor], params: Sequence[Any]) -> Any:
+            return self.cell(xs[0], st[0] if single else tuple(st))
+
+        if fused:
+            if self._traces is None:
+                self._traces = TraceCache()
+            key = (tuple((id(p), p.requires_grad) for p in self.cell.parameters()),
+                   self.cell.training)
+            out, final = scan(step, [x], parts, (), cache=self._traces,
+                              mask=None if masks is None else masks[0].data,
+                              full_steps=full_steps, reverse=self.reverse, key=key, name=name)
+        else:
+            out, final = unroll(step, [x.unbind(0)], parts, (), masks, full_steps, self.reverse)
+        if masks is not None:
+            out = out * masks[0].to(out.dtype)
+        if self.batch_first:
+            out = out.transpose(0, 1)
+        return out, final[0] if single else tuple(final)
+
+    def extra_repr(self) -> str:
+        opts = [f"{k}={getattr(self, k)}" for k in ("batch_first", "fused", "reverse")
+                if getattr(self, k) not in (False, None)]
+        return ", ".join(opts)
 
 
-def _check_dtype(name: str, x: Tensor, weight: Tensor, what: str = "input") -> None:
-    # mixing would silently promote the whole graph (and the weight gradients) to float64
-    if x.dtype != weight.dtype:
-        raise TypeError(f"{name}: {what} is {x.dtype} but the parameters are {weight.dtype}; "
-                        f"convert it, e.g. {what}.to({weight.dtype.name!r}), or the module, "
-                        f"module.to({x.dtype.name!r})")
+# ---------------------------------------------------------------------- shared by the layers
 
 
-def _uniform_init(params: Any, hidden_size: int) -> None:
-    bound = 1.0 / math.sqrt(hidden_size)
-    with no_grad():
-        for p in params:
-            p.uniform_(-bound, bound)
+def unroll(step: Any, xs: Sequence[Sequence[Tensor]], state: Sequence[Tensor],
+           params: Sequence[Any], masks: tuple[Tensor, list[Tensor]] | None, full_steps: int,
+           reverse: bool, watch: Any = None) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """The graph path: call ``step`` for every t, building the graph of the whole sequence.
+
+    ``xs`` holds per-step inputs (each indexable by t). Returns part 0 of the state after every
+    step, stacked (T, B, ...), and the final state's parts. Past its length (``masks``) a
+    sequence keeps its state, and that step sends no gradient back through the cell.
+    """
+    seq_len = len(xs[0])
+    state = tuple(state)
+    hs: list[Tensor] = [None] * seq_len  # type: ignore[list-item]
+    for t in (range(seq_len - 1, -1, -1) if reverse else range(seq_len)):
+        new = step([x[t] for x in xs], state, params)
+        new = tuple(new) if isinstance(new, (tuple, list)) else (new,)
+        if masks is not None and t >= full_steps:
+            m = masks[1][t]
+            new = tuple(where(m, n, s) for n, s in zip(new, state))
+        state = new
+        hs[t] = state[0]
+        if watch is not None:
+            watch(t, hs[t])
+    return creation.stack(hs, 0), state
+
+
+def length_masks(name: str, lengths: Any, seq_len: int, batch: int,
+                 device: Any) -> tuple[tuple[Tensor, list[Tensor]] | None, int]:
+    """For ``lengths``: the (T, B, 1) mask of real steps, its per-step (B, 1) slices, and how
+    many leading steps are real for every sequence (those need no masking)."""
+    if lengths is None:
+        return None, seq_len
+    values = lengths.tolist() if isinstance(lengths, Tensor) else lengths
+    if isinstance(lengths, Tensor) and lengths.dtype.kind not in "iu":
+        raise TypeError(f"{name}: lengths must hold integers, got a {lengths.dtype} tensor; "
+                        "convert it with lengths.long()")
+    if not isinstance(values, (list, tuple)) and not hasattr(values, "tolist"):
+        raise TypeError(f"{name}: lengths must be a sequence of ints (one per batch element), "
+                        f"got {type(lengths).__name__}")
+    values = values.tolist() if hasattr(values, "tolist") else list(values)
+    if any(isinstance(n, (list, tuple)) for n in values):
+        raise ValueError(f"{name}: lengths must be one-dimensional (one length per batch "
+                         f"element, B={batch}), got nested values {values}")
+    for n in values:
+        if isinstance(n, bool) or not isinstance(n, int) and not _is_int(n):
+            raise TypeError(f"{name}: lengths must be integers, got {n!r} in {values}; a "
+                            "length counts steps, so round it yourself if you mean to")
+    lens = [int(n) for n in values]
+    if len(lens) != batch or any(n < 0 or n > seq_len for n in lens):
+        raise ValueError(f"{name}: lengths must give one length in [0, T={seq_len}] per batch "
+                         f"element (B={batch}), got {lens}")
+    steps = creation.arange(seq_len, device=device).reshape(seq_len, 1, 1)
+    mask = steps < creation.tensor(lens, device=device).reshape(1, batch, 1)
+    return (mask, [mask[t] for t in range(seq_len)]), min(lens)
+
+
+def _is_int(n: Any) -> bool:
+    """NumPy integer scalars count as ints; bools and floats do not."""
+    kind = getattr(getattr(n, "dtype", None), "kind", "")
+    return kind in "iu" and kind != ""
+
+
+def _check_device(name: str, t: Tensor, like: Tensor, what: str = "input",
+                  other: str = "the parameters are") -> None:
+    if t.device != like.device:
+        raise RuntimeError(f"{name}: {what} is on {t.device} but {other} on {like.device}; "
+                           f"move it with {what}.to({str(like.device)!r})")
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, Tensor):
+        return f"a tensor of shape {tuple(x.shape)}"
+    return f"a {type(x).__name__}"
+

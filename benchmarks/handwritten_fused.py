@@ -1,4 +1,9 @@
-"""Fused recurrent layers: one op per layer and direction runs a whole sequence.
+"""The hand-written fused recurrent ops minigrad's layers ran before minigrad/jit, kept as the
+benchmark row ``mg-hand`` (benchmarks/rnn.py) that the compiled path is measured against. It is
+a second copy of every cell's equations with a hand-derived BPTT: exactly what the compiler
+replaced. Not part of the library. Its original description follows.
+
+Fused recurrent layers: one op per layer and direction runs a whole sequence.
 
 The graph cells of :mod:`minigrad.nn.rnn` build about a dozen nodes per time step; that is
 readable, but a training step of a small LSTM then spends more time in per-node overhead and
@@ -587,3 +592,32 @@ def rnn_sequence(xw: Tensor, w_hh: Tensor, b_hh: Tensor | None, h0: Tensor,
                  nonlinearity: str = "tanh") -> tuple[Tensor, Tensor]:
     """Run :class:`FusedRNN`: returns (h_t for all t (T, B, H), h_T)."""
     return FusedRNN.apply(xw, w_hh, b_hh, h0, mask, full_steps, reverse, nonlinearity)
+
+
+def install(layer: Any) -> Any:
+    """Make ``layer`` (an nn.RNN/LSTM/GRU) run these hand-written ops for ``fused=True``: the
+    benchmark's "mg-hand" row, the path the compiled one replaced."""
+    from minigrad.nn import functional as F
+
+    kind = type(layer).__name__
+
+    def run(x: Tensor, state: Any, layer_idx: int, direction: int, masks: Any,
+            full_steps: int, fused: bool) -> tuple[Tensor, Any]:
+        seq_len, batch = x.shape[0], x.shape[1]
+        names = layer._weight_names[layer_idx * layer.num_directions + direction]
+        w_ih, w_hh, b_ih, b_hh = (None if n is None else layer._parameters[n] for n in names)
+        xw = F.linear(x.reshape(seq_len * batch, x.shape[2]), w_ih, b_ih)
+        parts, mask = layer._state_parts(state), None if masks is None else masks[0]
+        if kind == "LSTM":
+            out, *final = lstm_sequence(xw, w_hh, b_hh, parts[0], parts[1], mask, full_steps,
+                                        bool(direction))
+        elif kind == "GRU":
+            out, *final = gru_sequence(xw, w_hh, b_hh, parts[0], mask, full_steps,
+                                       bool(direction), layer.reset_after)
+        else:
+            out, *final = rnn_sequence(xw, w_hh, b_hh, parts[0], mask, full_steps,
+                                       bool(direction), layer.nonlinearity)
+        return out, layer._from_parts(final)
+
+    layer._run_direction = run
+    return layer

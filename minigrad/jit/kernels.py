@@ -1,0 +1,268 @@
+"""GPU: each elementwise region of a traced step becomes ONE generated kernel, forward and back.
+
+A *region* is a maximal run of consecutive elementwise nodes of the program (Add, Mul,
+Sigmoid, Tanh, Where, ...) whose array operands all have the output's shape. Replaying it op
+by op on CuPy launches one kernel per op and writes every intermediate to memory; here the
+whole region is one kernel.
+
+The kernel's code is not written per op either: it is obtained by running the ops' OWN
+forward and backward rules on :class:`Sym` values. A ``Sym`` stands for an array inside the
+kernel; NumPy's ufunc protocol hands every ufunc call on it (``np.tanh(x)``, ``x * y``,
+``np.reciprocal(e, out=e)``) to :meth:`Sym.__array_ufunc__`, which appends one statement to a
+straight-line program instead of computing. So ``Sigmoid.forward`` yields
+``v1 = -in0; v2 = exp(v1); v3 = v2 + 1; v4 = 1 / v3`` and ``Sigmoid.backward`` yields
+``g * y * (1 - y)`` in terms of those variables. The backward kernel recomputes the region's
+forward from its inputs (cheap arithmetic, and the step saves only the region's inputs).
+
+The program is then emitted either as the body of a ``cupy.ElementwiseKernel`` (real GPU;
+compiled once per region and dtype) or evaluated ufunc by ufunc with the array module (the
+fake CUDA device in CI, which has no compiler): the same regions, the same program.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from minigrad.jit.trace import Node, Program
+from minigrad.ops import elementwise as ew
+
+# Ops a region may contain: elementwise, and their rules use only ufuncs, operators and where.
+ELEMENTWISE = (ew.Add, ew.Sub, ew.Mul, ew.Div, ew.Neg, ew.Exp, ew.Log, ew.Sqrt, ew.Abs,
+               ew.Tanh, ew.Sigmoid, ew.Relu, ew.Where, ew.Clone)
+
+# statement vocabulary: NumPy ufunc name -> C expression
+_C = {"add": "{0} + {1}", "subtract": "{0} - {1}", "multiply": "{0} * {1}",
+      "divide": "{0} / {1}", "negative": "-{0}", "exp": "exp({0})", "log": "log({0})",
+      "sqrt": "sqrt({0})", "tanh": "tanh({0})", "absolute": "fabs({0})",
+      "reciprocal": "1 / {0}", "maximum": "({0} > {1} ? {0} : {1})",
+      "minimum": "({0} < {1} ? {0} : {1})", "sign": "(({0} > 0) - ({0} < 0))",
+      "greater": "{0} > {1}", "greater_equal": "{0} >= {1}", "less": "{0} < {1}",
+      "less_equal": "{0} <= {1}", "equal": "{0} == {1}", "not_equal": "{0} != {1}",
+      "logical_and": "{0} && {1}", "bitwise_and": "{0} && {1}", "where": "{0} ? {1} : {2}"}
+_BOOL = {"greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "logical_and",
+         "bitwise_and"}
+_CTYPE = {"float32": "float", "float64": "double", "float16": "half", "bool": "bool"}
+
+
+class Unfusable(AttributeError):
+    """An op's rule did something a generated kernel cannot (a reduction, a reshape...)."""
+
+
+class Sym:
+    """An array inside a kernel: ufuncs and operators on it add statements to ``prog``."""
+
+    __array_priority__ = 1000
+
+    def __init__(self, prog: SymProgram, name: str, shape: tuple, dtype: Any) -> None:
+        self.prog, self.name, self.shape, self.dtype = prog, name, shape, np.dtype(dtype)
+        self.ndim = len(shape)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *args: Any, out: Any = None,
+                        **kw: Any) -> Sym:
+        name = {"true_divide": "divide"}.get(ufunc.__name__, ufunc.__name__)
+        if method != "__call__" or name not in _C or kw:
+            raise Unfusable(f"{ufunc.__name__}.{method}")
+        return self.prog.emit(name, args)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Sym:
+        if func is not np.where or kwargs:
+            raise Unfusable(func.__name__)
+        return self.prog.emit("where", args)
+
+    def _bin(name: str, reflected: bool = False) -> Any:  # noqa: N805
+        def op(self: Sym, other: Any) -> Sym:
+            return self.prog.emit(name, (other, self) if reflected else (self, other))
+        return op
+
+    __add__ = __iadd__ = _bin("add")
+    __radd__ = _bin("add", True)
+    __sub__ = __isub__ = _bin("subtract")
+    __rsub__ = _bin("subtract", True)
+    __mul__ = __imul__ = _bin("multiply")
+    __rmul__ = _bin("multiply", True)
+    __truediv__ = __itruediv__ = _bin("divide")
+    __rtruediv__ = _bin("divide", True)
+    __gt__, __ge__ = _bin("greater"), _bin("greater_equal")
+    __lt__, __le__ = _bin("less"), _bin("less_equal")
+    __and__ = _bin("logical_and")
+    __eq__ = _bin("equal")  # type: ignore[assignment]
+    __ne__ = _bin("not_equal")  # type: ignore[assignment]
+    __hash__ = object.__hash__
+
+    def __neg__(self) -> Sym:
+        return self.prog.emit("negative", (self,))
+
+    def __abs__(self) -> Sym:
+        return self.prog.emit("absolute", (self,))
+
+    def copy(self) -> Sym:
+        return self
+
+    def __getattr__(self, name: str) -> Any:  # .sum, .reshape, .astype, ...: not elementwise
+        raise Unfusable(name)
+
+
+class SymProgram:
+    """A straight-line program: statements ``(var, ufunc name, args)``; args are variables
+    (Sym) or Python numbers."""
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = np.dtype(dtype)
+        self.statements: list[tuple[Sym, str, tuple]] = []
+        self.count = itertools.count()
+
+    def emit(self, name: str, args: tuple) -> Sym:
+        for a in args:
+            if not isinstance(a, (Sym, int, float, bool)):
+                raise Unfusable(f"{name} of a {type(a).__name__}")
+        shape = next(a.shape for a in args if isinstance(a, Sym))
+        out = Sym(self, f"v{next(self.count)}", shape, bool if name in _BOOL else self.dtype)
+        self.statements.append((out, name, args))
+        return out
+
+    def needed(self, outputs: list[Sym]) -> list[tuple[Sym, str, tuple]]:
+        """The statements the ``outputs`` depend on, in order (dead ones dropped)."""
+        live = {id(o) for o in outputs}
+        kept = []
+        for st in reversed(self.statements):
+            if id(st[0]) in live:
+                kept.append(st)
+                live.update(id(a) for a in st[2] if isinstance(a, Sym))
+        return kept[::-1]
+
+
+class Kernel:
+    """One generated program: named inputs -> outputs, runnable on CuPy or by ufuncs."""
+
+    def __init__(self, name: str, inputs: list[Sym], outputs: list[Sym],
+                 prog: SymProgram) -> None:
+        self.name, self.inputs, self.outputs = name, inputs, outputs
+        self.statements = prog.needed(outputs)
+        self.dtype = prog.dtype
+        self._compiled: Any = None
+
+    def source(self) -> tuple[str, str, str]:
+        """(in_params, out_params, operation) of the ``cupy.ElementwiseKernel``."""
+        ct = _CTYPE[self.dtype.name]
+
+        def arg(a: Any) -> str:
+            return a.name if isinstance(a, Sym) else f"(({ct}){float(a)!r})"
+
+        ins = ", ".join(f"{_CTYPE[s.dtype.name]} {s.name}" for s in self.inputs)
+        outs = ", ".join(f"{_CTYPE[s.dtype.name]} out{k}" for k, s in enumerate(self.outputs))
+        body = [f"{_CTYPE[v.dtype.name]} {v.name} = {_C[fn].format(*map(arg, args))};"
+                for v, fn, args in self.statements]
+        body += [f"out{k} = {s.name};" for k, s in enumerate(self.outputs)]
+        return ins, outs, "\n".join(body)
+
+    def __call__(self, xp: Any, *arrays: Any) -> tuple:
+        if hasattr(xp, "ElementwiseKernel"):  # real CuPy: one kernel launch
+            if self._compiled is None:
+                self._compiled = xp.ElementwiseKernel(*self.source(), name=self.name)
+            out = self._compiled(*arrays)
+            return out if isinstance(out, tuple) else (out,)
+        env: dict[int, Any] = {id(s): a for s, a in zip(self.inputs, arrays)}
+        for v, fn, args in self.statements:  # the same program, ufunc by ufunc
+            env[id(v)] = getattr(xp, fn)(*(env[id(a)] if isinstance(a, Sym) else a
+                                          for a in args))
+        return tuple(env[id(s)] for s in self.outputs)
+
+
+class Region:
+    """Consecutive elementwise nodes run as one forward kernel and one backward kernel."""
+
+    def __init__(self, nodes: list[Node], inputs: list[int], outputs: list[int]) -> None:
+        self.nodes, self.inputs, self.outputs = nodes, inputs, outputs
+        self.grad = any(n.grad for n in nodes)
+        self.kernels: dict[str, tuple[Kernel, Kernel, list[int]]] = {}
+
+    def build(self, p: Program, dtype: Any) -> tuple[Kernel, Kernel, list[int]]:
+        """(forward kernel, backward kernel, the input slots backward gives gradients to),
+        made by running the nodes' own rules on symbols (once per dtype)."""
+        key = np.dtype(dtype).name
+        if key not in self.kernels:
+            from minigrad.jit.scan import save
+
+            prog = SymProgram(dtype)
+            ins = [Sym(prog, f"in{k}", *p.meta[s]) for k, s in enumerate(self.inputs)]
+            env: dict[int, Any] = dict(zip(self.inputs, ins))
+            tape = []
+            for node in self.nodes:
+                xs = [env[a] if is_slot else a for is_slot, a in node.args]
+                ctx = object.__new__(node.cls)
+                ctx._edges = node.edges
+                y = node.cls.forward(ctx, *xs)
+                save(ctx, node.cls, xs, y)
+                env.update(zip(node.outs, y if isinstance(y, tuple) else (y,)))
+                tape.append((node, ctx))
+            fwd = Kernel(f"mg_fwd_{id(self)}", ins, [env[s] for s in self.outputs], prog)
+            gs = [Sym(prog, f"g{k}", *p.meta[s]) for k, s in enumerate(self.outputs)]
+            grads: dict[int, Any] = dict(zip(self.outputs, gs))
+            for node, ctx in reversed(tape):
+                if not node.grad or all(grads.get(s) is None for s in node.outs):
+                    continue
+                res = node.cls.backward(ctx, *(grads.get(s) for s in node.outs))
+                for (is_slot, a), flows, g in zip(node.args, node.edges,
+                                                  res if isinstance(res, tuple) else (res,)):
+                    if is_slot and flows and g is not None:
+                        grads[a] = g if a not in grads else grads[a] + g
+            targets = [s for s in self.inputs if p.needs_grad[s] and s in grads]
+            bwd = Kernel(f"mg_bwd_{id(self)}", ins + gs, [grads[s] for s in targets], prog)
+            self.kernels[key] = (fwd, bwd, targets)
+        return self.kernels[key]
+
+
+def regions(p: Program) -> list[Node | Region]:
+    """The program's nodes with each maximal elementwise run grouped as a :class:`Region`
+    (kept on the program: built once)."""
+    if p.items is not None:
+        return p.items
+    items: list[Node | Region] = []
+    run: list[Node] = []
+
+    def close() -> None:
+        if len(run) > 1:
+            items.append(_region(p, list(run)))
+        else:
+            items.extend(run)
+        run.clear()
+
+    for node in p.nodes:
+        if _fusable(p, node):
+            run.append(node)
+        else:
+            close()
+            items.append(node)
+    close()
+    for k, item in enumerate(items):  # outputs: what later items or the step read
+        if isinstance(item, Region):
+            later = {a for it in items[k + 1:] for n in _nodes(it) for is_slot, a in n.args
+                     if is_slot} | set(p.outputs)
+            item.outputs = [s for n in item.nodes for s in n.outs if s in later]
+            try:
+                item.build(p, p.meta[item.outputs[0]][1])
+            except Unfusable:  # a rule a kernel cannot express: replay those ops one by one
+                items[k:k + 1] = [item.nodes]
+    p.items = [i for item in items for i in (item if isinstance(item, list) else [item])]
+    return p.items
+
+
+def _region(p: Program, nodes: list[Node]) -> Region:
+    made = {s for n in nodes for s in n.outs}
+    inputs = list(dict.fromkeys(a for n in nodes for is_slot, a in n.args
+                                if is_slot and a not in made))
+    return Region(nodes, inputs, [])
+
+
+def _nodes(item: Node | Region) -> list[Node]:
+    return item.nodes if isinstance(item, Region) else [item]
+
+
+def _fusable(p: Program, node: Node) -> bool:
+    if node.cls not in ELEMENTWISE:
+        return False
+    shape, dtype = p.meta[node.outs[0]]
+    return all(p.meta[a][0] == shape for is_slot, a in node.args if is_slot)

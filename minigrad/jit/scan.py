@@ -1,0 +1,395 @@
+"""The compiled recurrence: ONE autograd node per sequence that replays a traced step T times.
+
+:func:`scan` runs ``step`` over a sequence. The first call with given shapes, dtypes, device
+and requires-grad flags traces one step into a :class:`~minigrad.jit.trace.Program` (kept in
+a small LRU :class:`TraceCache`); every call then builds one :class:`Scan` node whose
+
+- **forward** replays the program's ops for t = 0..T-1 on raw arrays: ``cls.forward(ctx_t,
+  *arrays)`` per op and step, each with a fresh ``ctx_t`` that keeps what that op's backward
+  reads (:func:`save`). No Tensor and no graph node per step.
+- **backward** is back-propagation through time *derived* from the ops' own rules: for t =
+  T-1..0, ``cls.backward(ctx_t, *grads)`` per op in reverse order, summing gradients where a
+  value was read twice, handing the state's gradient to the step before.
+
+Generic optimisations (nothing here knows any cell):
+
+- a loop-invariant operand of a row-wise product (``Linear``'s W and b, ``MatMul``'s right
+  operand) gets its gradient from ONE call of the op's own backward on all steps' rows at
+  once: dW = sum_t g_t^T x_t as a single (N, T*B) @ (T*B, K) product;
+- a row-wise product of a per-step input by invariants (a cell's x_t W_ih^T + b_ih) runs ONCE
+  on all steps' rows before the loop, and its backward once after it;
+- other invariant gradients are summed over the sweep in one buffer;
+- invariant nodes are hoisted out of the loop (:mod:`~minigrad.jit.trace`), dead ones dropped,
+  and only the nodes a gradient flows through keep values for backward;
+- on CuPy, each elementwise region of the step runs as one generated kernel
+  (:mod:`minigrad.jit.kernels`).
+
+Padding (``mask``, as the layers' ``lengths=``): at a step past its length a sequence keeps its
+state (the new state is ``where(mask_t, new, old)``), and in backward its state gradient
+bypasses the cell, so that step sends nothing to the weights or inputs.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from minigrad import backend
+from minigrad.autograd.function import Op
+from minigrad.autograd.grad_mode import no_grad
+from minigrad.autograd.grad_mode import state as grad_state
+from minigrad.jit import kernels
+from minigrad.jit.trace import Node, Program, trace
+from minigrad.tensor import Tensor
+
+_new = object.__new__
+
+
+def save(ctx: Any, cls: type, xs: Sequence[Any], y: Any) -> None:
+    """Keep what ``cls.backward`` reads, as ``Op.apply`` does: the inputs at
+    ``cls.save_inputs``, then the output(s) if ``cls.save_output``."""
+    saved = [xs[i] for i in cls.save_inputs]
+    if cls.save_output:
+        saved.extend(y if type(y) is tuple else (y,))
+    ctx._saved = ctx.saved = saved  # ``saved`` until the engine reads only ``_saved``
+
+
+class TraceCache:
+    """The programs traced for one step function, most recently used last; at most ``size``."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self.programs: collections.OrderedDict = collections.OrderedDict()
+        self.traces = 0  # how many times a step was traced (for tests and curious users)
+
+    def get(self, key: Any, make: Callable[[], Program]) -> Program:
+        program = self.programs.get(key)
+        if program is None:
+            program = make()
+            self.traces += 1
+            self.programs[key] = program
+            if len(self.programs) > self.size:
+                self.programs.popitem(last=False)
+        else:
+            self.programs.move_to_end(key)
+        return program
+
+
+def scan(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
+         params: Sequence[Any] = (), *, cache: TraceCache, mask: Any = None,
+         full_steps: int | None = None, reverse: bool = False, key: Any = (),
+         name: str = "step") -> tuple[Tensor, tuple[Tensor, ...]]:
+    """Run ``new_state = step(x_t, state, params)`` over t (backwards with ``reverse``).
+
+    Args:
+        step: ``step(xs_t, state, params) -> new state`` (a tuple of Tensors shaped like
+            ``state``); ``xs_t`` holds each x of ``xs`` at step t.
+        xs: per-step inputs, each (T, B, ...).
+        state: the initial state's parts, each (B, ...); part 0 is the step's output.
+        params: Tensors (or None) passed to every step unchanged.
+        cache: where traced programs are kept.
+        mask: a (T, B, 1) bool array, True at real steps; None if all are real.
+        full_steps: steps before it are real for every sequence (no masking needed).
+        key: anything else the trace depends on (e.g. ids of the parameters a cell reads).
+
+    Returns:
+        ``(outputs, final_state)``: part 0 of the state after every step, (T, B, ...), in time
+        order, and the state after the last step.
+    """
+    record = grad_state.grad_enabled
+    grads = [record and t.requires_grad for t in (*xs, *state)] + [
+        record and isinstance(p, Tensor) and p.requires_grad for p in params]
+    arrays = [t.data for t in (*xs, *state)]
+    n_seq = len(xs)  # a step's shapes: T is not part of them
+    sig = tuple((a.shape[k < n_seq:], a.dtype.str) for k, a in enumerate(arrays)) + tuple(
+        None if p is None else (p.shape, p.dtype.str) for p in params)
+    full = (key, sig, type(arrays[0]), tuple(grads), backend.device_of(arrays[0]))
+    seq_len = xs[0].shape[0]
+
+    def make() -> Program:
+        first = 0 if not reverse else seq_len - 1
+        other = [x[seq_len - 1 - first] for x in xs]
+        return trace(step, [x[first] for x in xs], list(state), list(params), grads, name,
+                     again=(other, [s * 0.5 + 0.25 for s in state]))
+
+    with no_grad():
+        program = cache.get(full, make)
+    values: dict[int, Any] = dict(zip(program.param_slots, (p for p in params
+                                                            if isinstance(p, Tensor))))
+    values.update(zip(program.captured_slots, program.captured))
+    for node in program.hoisted:  # loop-invariant: ordinary graph ops, once per sequence
+        out = node.cls.apply(*(values[a] if is_slot else a for is_slot, a in node.args))
+        values.update(zip(node.outs, out if isinstance(out, tuple) else (out,)))
+    invariants = [values[s] for s in program.invariant_slots]
+    plan = _Plan(program, mask, seq_len if full_steps is None else full_steps, reverse,
+                 record and any(program.needs_grad))
+    cls = _scan_class(program)
+    out = cls.apply(plan, *xs, *state, *invariants)
+    return out[0], tuple(out[1:])
+
+
+class _Plan:
+    """What one call needs besides the arrays: the program and the padding of the batch."""
+
+    def __init__(self, program: Program, mask: Any, full_steps: int, reverse: bool,
+                 backward: bool) -> None:
+        self.program, self.mask, self.full_steps = program, mask, full_steps
+        self.reverse, self.backward = reverse, backward
+
+
+_CLASSES: dict[int, type] = {}
+
+
+def _scan_class(program: Program) -> type:
+    """The node class of a program: ``Scan`` with ``save_inputs`` at the invariants, so that
+    changing a weight in place between forward and backward is caught like for any op."""
+    cls = _CLASSES.get(id(program))
+    if cls is None or cls.program is not program:
+        n_in = len(program.seq_slots) + len(program.state_slots)
+        cls = type(f"Scan[{program.name}]", (Scan,), {
+            "save_inputs": tuple(range(1 + n_in, 1 + n_in + len(program.invariant_slots))),
+            "program": program})
+        if len(_CLASSES) > 64:
+            _CLASSES.clear()
+        _CLASSES[id(program)] = cls
+    return cls
+
+
+class Scan(Op):
+    """A whole recurrence as one node. Inputs: the plan, then the arrays of xs (T, B, ...),
+    the initial state's parts and the invariants; outputs: part 0 of every step's state
+    (T, B, ...) and the final state's parts."""
+
+    save_output = True  # the outputs are buffers backward reads: changing them is an error
+    create_graph_ok = True  # so that backward is asked, and says why it cannot
+    program: Program
+
+    @staticmethod
+    def forward(ctx: Any, plan: _Plan, *arrays: Any) -> tuple:
+        p = plan.program
+        n_seq, n_state = len(p.seq_slots), len(p.state_slots)
+        xs, state = arrays[:n_seq], list(arrays[n_seq:n_seq + n_state])
+        steps = xs[0].shape[0]
+        xp = backend.get_array_module(state[0])
+        vals: list[Any] = [None] * p.n_slots
+        for s, a in zip(p.invariant_slots, arrays[n_seq + n_state:]):
+            vals[s] = a
+        rows = _RowBuffers(p, steps, plan.backward)
+        outputs = xp.empty((steps,) + state[0].shape, state[0].dtype)
+        tapes: list[Any] = [None] * steps
+        keep = plan.mask
+        batched = [_all_rows(node, xs[p.seq_slots.index(node.args[0][1])], vals, plan.backward)
+                   for node in p.batched]
+        for t in _order(steps, plan.reverse):
+            for s, x in zip(p.seq_slots, xs):
+                vals[s] = x[t]
+            for node, _, y in batched:
+                vals[node.outs[0]] = y[t]
+            for s, h in zip(p.state_slots, state):
+                vals[s] = h
+            tapes[t] = forward_step(p, vals, plan.backward, rows, t, xp)
+            new = [vals[s] for s in p.outputs]
+            if keep is not None and t >= plan.full_steps:  # past its length: keep the state
+                new = [xp.where(keep[t], n, h) for n, h in zip(new, state)]
+            outputs[t] = new[0]
+            new[0] = outputs[t]  # the next step reads (and saves) the buffer, not a copy
+            state = new
+        for s in p.seq_slots + p.state_slots + [n.outs[0] for n in p.batched]:
+            vals[s] = None  # a view of xs (or of a batched product) keeps all of it alive
+        if plan.backward:
+            ctx.plan, ctx.tapes, ctx.rows, ctx.vals, ctx.xp = plan, tapes, rows, vals, xp
+            ctx.batched = [(node, c) for node, c, _ in batched]
+            # shapes only: keeping the inputs themselves alive would hold e.g. all of xw
+            ctx.like = [(a.shape, a.dtype) for a in arrays[:n_seq + n_state]]
+        # copies where a final part is an input or the outputs' buffer (h_T is outputs[T-1])
+        finals = [xp.array(h, copy=True) if k == 0 or any(h is a for a in arrays) else h
+                  for k, h in enumerate(state)]
+        return (outputs, *finals)
+
+    @staticmethod
+    def backward(ctx: Any, g_out: Any, *g_final: Any) -> tuple:
+        if any(isinstance(g, Tensor) for g in (g_out, *g_final)):
+            raise RuntimeError(
+                "the compiled recurrent path gives first derivatives only: gradients of "
+                "gradients (create_graph=True) need the graph cells; build the layer with "
+                "fused=False")
+        plan, p, tapes, rows = ctx.plan, ctx.plan.program, ctx.tapes, ctx.rows
+        n_seq = len(p.seq_slots)
+        xs, state0 = ctx.like[:n_seq], ctx.like[n_seq:]
+        xp = ctx.xp
+        steps = xs[0][0][0]
+        d_state = [xp.zeros(*h) if g is None else g for h, g in zip(state0, g_final)]
+        # every step writes its slice (zeros where no gradient came): no need to zero first
+        d_xs = [xp.empty(*x) if p.needs_grad[s] else None for s, x in zip(p.seq_slots, xs)]
+        inv_slots = p.invariant_slots
+        d_inv: list[Any] = [None] * len(inv_slots)
+        keep = plan.mask
+        batched_grads = [xp.zeros((steps,) + p.meta[n.outs[0]][0], p.meta[n.outs[0]][1])
+                         for n in p.batched]
+        for t in _order(steps, plan.reverse)[::-1]:
+            if g_out is not None:
+                d_state[0] = d_state[0] + g_out[t]
+            carried = None
+            if keep is not None and t >= plan.full_steps:  # the kept part skips the cell
+                carried = [xp.where(keep[t], 0, d) for d in d_state]
+                d_state = [xp.where(keep[t], d, 0) for d in d_state]
+            grads = [None] * p.n_slots
+            for s, d in zip(p.outputs, d_state):
+                grads[s] = d if grads[s] is None else grads[s] + d
+            _backward_step(p, tapes[t], grads, rows, t, xp)
+            for node, buf in zip(p.batched, batched_grads):
+                if grads[node.outs[0]] is not None:
+                    buf[t] = grads[node.outs[0]]
+            for k, s in enumerate(p.seq_slots):
+                if d_xs[k] is not None:
+                    d_xs[k][t] = 0 if grads[s] is None else grads[s]
+            for k, s in enumerate(inv_slots):
+                g = grads[s]
+                if g is not None:
+                    d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
+            d_state = [xp.zeros(*h) if grads[s] is None else grads[s]
+                       for s, h in zip(p.state_slots, state0)]
+            if carried is not None:
+                d_state = [d + c for d, c in zip(d_state, carried)]
+        for (node, c), buf in zip(ctx.batched, batched_grads):  # x_t W^T: all steps at once
+            res = node.cls.backward(c, buf.reshape((-1,) + buf.shape[2:]))
+            k = p.seq_slots.index(node.args[0][1])
+            if res[0] is not None and d_xs[k] is not None:
+                d_xs[k] += res[0].reshape(d_xs[k].shape)
+            for (is_slot, a), flows, g in zip(node.args[1:], node.edges[1:], res[1:]):
+                if is_slot and flows and g is not None:
+                    k = inv_slots.index(a)
+                    d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
+        for s, g in rows.weight_grads(ctx.vals):  # the row-wise products' invariant operands
+            k = inv_slots.index(s)
+            d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
+        d_state = [d if p.needs_grad[s] else None for d, s in zip(d_state, p.state_slots)]
+        return (None, *d_xs, *d_state, *d_inv)
+
+
+def _backward_step(p: Program, tape: list, grads: list, rows: _RowBuffers, t: int,
+                   xp: Any) -> None:
+    """One step of the derived backward: the recorded ops' own rules in reverse order (on a
+    GPU, each region's derived backward as one generated kernel)."""
+    for node, ctx in reversed(tape):
+        if type(node) is kernels.Region:
+            gs = [grads[s] for s in node.outputs]
+            if all(g is None for g in gs):
+                continue
+            _, bwd, targets = node.build(p, p.meta[node.outputs[0]][1])
+            gs = [xp.zeros(*p.meta[s]) if g is None else g for s, g in zip(node.outputs, gs)]
+            for s, g in zip(targets, bwd(xp, *ctx, *gs)):
+                grads[s] = g if grads[s] is None else grads[s] + g
+            continue
+        if len(node.outs) == 1:  # the common case, kept cheap
+            g = grads[node.outs[0]]
+            if g is None:
+                continue
+            if node.row:
+                rows.keep_grad(node, t, g)
+            res = node.cls.backward(ctx, g)
+        else:
+            gs = [grads[s] for s in node.outs]
+            if all(g is None for g in gs):
+                continue
+            res = node.cls.backward(ctx, *gs)
+        if type(res) is not tuple:
+            res = (res,)
+        for (is_slot, a), flows, g in zip(node.args, ctx._edges, res):
+            if is_slot and flows and g is not None:
+                grads[a] = g if grads[a] is None else grads[a] + g
+
+
+class _RowBuffers:
+    """For each row-wise product whose other operands are loop-invariant: operand 0 and the
+    output gradient of every step, so that ONE call of the op's backward after the sweep gives
+    the invariant operands' gradients for all steps."""
+
+    def __init__(self, p: Program, steps: int, backward: bool) -> None:
+        self.steps = steps
+        # id(node) -> [node, inputs of every step, their output gradients, a step's ctx]
+        self.nodes: dict[int, list] = {id(n): [n, None, None, None] for n in p.nodes if n.row}
+
+    def keep_input(self, node: Node, t: int, ctx: Any, x: Any) -> None:
+        entry = self.nodes[id(node)]  # a reference: x is alive anyway (a step's saved value)
+        if entry[1] is None:
+            entry[1] = [None] * self.steps
+        entry[1][t] = x
+        entry[3] = ctx
+
+    def keep_grad(self, node: Node, t: int, g: Any) -> None:
+        entry = self.nodes[id(node)]
+        if entry[2] is None:  # one buffer for all steps; a step that gets no gradient adds 0
+            entry[2] = backend.get_array_module(g).zeros((self.steps,) + g.shape, g.dtype)
+        entry[2][t] = g
+
+    def weight_grads(self, vals: list) -> list[tuple[int, Any]]:
+        """(slot, gradient) of every invariant operand: one backward call per product."""
+        out = []
+        for node, x_all, g_all, step_ctx in self.nodes.values():
+            if g_all is None:
+                continue
+            ctx = _new(node.cls)
+            ctx.__dict__.update(step_ctx.__dict__)  # what forward set (e.g. Linear's has_b)
+            ctx._edges = (None,) + node.edges[1:]
+            x_all = backend.get_array_module(g_all).stack(x_all)
+            xs = [x_all.reshape((-1,) + x_all.shape[2:])] + [
+                vals[a] if is_slot else a for is_slot, a in node.args[1:]]
+            save(ctx, node.cls, xs, None)
+            res = node.cls.backward(ctx, g_all.reshape((-1,) + g_all.shape[2:]))
+            for (is_slot, a), flows, g in zip(node.args[1:], node.edges[1:], res[1:]):
+                if is_slot and flows and g is not None:
+                    out.append((a, g))
+        return out
+
+
+def forward_step(p: Program, vals: list, backward: bool, rows: _RowBuffers, t: int,
+                 xp: Any) -> list:
+    """One step of the replayed forward: each op's own forward on this step's arrays (on a
+    GPU, each elementwise region as one generated kernel). Returns the tape: (node, ctx) for
+    the nodes backward runs, (region, its inputs) for the regions."""
+    tape: list[Any] = []
+    for node in p.nodes if xp is np else kernels.regions(p):
+        if type(node) is kernels.Region:
+            fwd = node.build(p, p.meta[node.outputs[0]][1])[0]
+            xs = [vals[s] for s in node.inputs]
+            for s, v in zip(node.outputs, fwd(xp, *xs)):
+                vals[s] = v
+            if backward and node.grad:
+                tape.append((node, xs))
+            continue
+        cls = node.cls
+        xs = [vals[a] if is_slot else a for is_slot, a in node.args]
+        ctx = _new(cls)
+        ctx._edges = node.step_edges
+        y = cls.forward(ctx, *xs)
+        if type(y) is tuple:
+            for s, v in zip(node.outs, y):
+                vals[s] = v
+        else:
+            vals[node.outs[0]] = y
+        if backward and node.grad:
+            save(ctx, cls, xs, y)
+            if node.row:
+                rows.keep_input(node, t, ctx, xs[0])
+            tape.append((node, ctx))
+    return tape
+
+
+def _all_rows(node: Node, x: Any, vals: list, backward: bool) -> tuple[Node, Any, Any]:
+    """Run a batched node once on all steps' rows of ``x`` (T, B, ..., in): (node, its ctx,
+    the output as (T, B, ..., N))."""
+    args = [x.reshape((-1, x.shape[-1]))] + [vals[a] if is_slot else a
+                                             for is_slot, a in node.args[1:]]
+    ctx = _new(node.cls)
+    ctx._edges = node.edges
+    y = node.cls.forward(ctx, *args)
+    if backward and node.grad:
+        save(ctx, node.cls, args, y)
+    return node, ctx, y.reshape(x.shape[:-1] + y.shape[-1:])
+
+
+def _order(steps: int, reverse: bool) -> range:
+    return range(steps - 1, -1, -1) if reverse else range(steps)

@@ -1,0 +1,429 @@
+"""The recurrence compiler (minigrad/jit) on cells it has never seen.
+
+Each user cell of tests/custom_cells.py runs through ``nn.Recurrent`` on both paths, with the
+same weights: compiled (one traced node per sequence, BPTT derived from the ops' backward
+rules) and the cell's own graph. Outputs, final states and every gradient must agree to
+float64 rounding, with ``lengths=`` and in both directions (a bidirectional layer is a forward
+and a reverse ``Recurrent``). Then: when it retraces, that its cache is bounded, and the clear
+errors for what it cannot compile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import custom_cells as cc
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.autograd.function import Function
+from minigrad.jit import TraceError
+from minigrad.testing import assert_close
+
+T, B, IN, H = 6, 3, 4, 5
+LENGTHS = [6, 2, 4]
+TOL = dict(rtol=1e-12, atol=1e-13)
+
+
+def make(name: str, device: str, dtype: str = "float64") -> nn.Module:
+    kw = dict(dtype=dtype, device=device)
+    if name == "ScaledCell":
+        scale = nn.Parameter(mg.rand(H, **kw) + 0.5)
+        return cc.ScaledCell(IN, H, scale, **kw)
+    return getattr(cc, name)(IN, H, **kw)
+
+
+CELLS = ["PeepholeLSTMCell", "MinimalGatedUnit", "IndRNNCell", "MLPCell", "SoftplusWhereCell",
+         "ScaledCell"]
+
+
+def run(cell: nn.Module, fused: bool, x: mg.Tensor, state: Any, lengths: Any,
+        reverse: bool, up: mg.Tensor) -> dict[str, Any]:
+    layer = nn.Recurrent(cell, fused=fused, reverse=reverse)
+    leaves = [x, *(state if isinstance(state, tuple) else (state,))]
+    params = list(cell.parameters()) + ([cell.shared_scale] if hasattr(cell, "shared_scale")
+                                        else [])
+    for t in leaves + params:
+        t.grad = None
+    out, final = layer(x, state, lengths=lengths)
+    parts = final if isinstance(final, tuple) else (final,)
+    loss = (out * up).sum() + sum((p * p).sum() for p in parts)
+    loss.backward()
+    got = {"out": out.detach(), **{f"final {i}": p.detach() for i, p in enumerate(parts)}}
+    got.update({f"grad leaf {i}": t.grad for i, t in enumerate(leaves)})
+    got.update({f"grad param {i}": p.grad for i, p in enumerate(params)})
+    return got
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_compiled_equals_graph_for_user_cells(name: str, device: str) -> None:
+    mg.manual_seed(CELLS.index(name))
+    cell = make(name, device)
+    for lengths, reverse in ((None, False), (LENGTHS, False), (LENGTHS, True), (None, True)):
+        x = mg.randn(T, B, IN, dtype="float64", device=device, requires_grad=True)
+        h0 = cell.initial_state(B)
+        state = (tuple(mg.randn(*p.shape, dtype="float64", device=device, requires_grad=True)
+                       for p in h0) if isinstance(h0, tuple)
+                 else mg.randn(*h0.shape, dtype="float64", device=device, requires_grad=True))
+        up = mg.randn(T, B, H, dtype="float64", device=device)
+        graph = run(cell, False, x, state, lengths, reverse, up)
+        compiled = run(cell, True, x, state, lengths, reverse, up)
+        assert graph.keys() == compiled.keys()
+        for key, want in graph.items():
+            assert want is not None and compiled[key] is not None, key
+            assert_close(compiled[key], want, **TOL,
+                         name=f"{name} lengths={lengths} reverse={reverse}: {key}")
+
+
+def test_bidirectional_user_cell_and_default_state(device: str) -> None:
+    """Two directions of a peephole LSTM from cell.initial_state, batch_first, lengths."""
+    mg.manual_seed(3)
+    fwd, bwd = make("PeepholeLSTMCell", device), make("PeepholeLSTMCell", device)
+    x = mg.randn(B, T, IN, dtype="float64", device=device, requires_grad=True)
+    results = []
+    for fused in (False, True):
+        x.grad = None
+        for p in [*fwd.parameters(), *bwd.parameters()]:
+            p.grad = None
+        a, _ = nn.Recurrent(fwd, batch_first=True, fused=fused)(x, lengths=LENGTHS)
+        b, _ = nn.Recurrent(bwd, batch_first=True, fused=fused, reverse=True)(x, lengths=LENGTHS)
+        out = mg.cat([a, b], -1)
+        assert out.shape == (B, T, 2 * H)
+        (out * out).sum().backward()
+        results.append([out.detach(), x.grad] + [p.grad for p in [*fwd.parameters(),
+                                                                  *bwd.parameters()]])
+    assert_close(results[1], results[0], **TOL)
+
+
+def test_builtin_cells_through_recurrent_match_the_layers(device: str) -> None:
+    """nn.Recurrent(nn.LSTMCell) is nn.LSTM: same weights, same numbers."""
+    mg.manual_seed(1)
+    lstm = nn.LSTM(IN, H, dtype="float64", device=device)
+    cell = nn.LSTMCell(IN, H, dtype="float64", device=device)
+    for a, b in (("weight_ih", "weight_ih_l0"), ("weight_hh", "weight_hh_l0"),
+                 ("bias_ih", "bias_ih_l0"), ("bias_hh", "bias_hh_l0")):
+        getattr(cell, a).data = getattr(lstm, b).data.copy()
+    x = mg.randn(T, B, IN, dtype="float64", device=device)
+    out, (h, c) = nn.Recurrent(cell)(x, lengths=LENGTHS)
+    want, (h_n, c_n) = lstm(x, lengths=LENGTHS)
+    assert_close([out, h, c], [want, h_n[0], c_n[0]], **TOL)
+
+
+def test_retraces_when_shapes_or_dtypes_change_and_the_cache_is_bounded() -> None:
+    cell = cc.IndRNNCell(IN, H, dtype="float64")
+    layer = nn.Recurrent(cell)
+    layer(mg.randn(T, B, IN, dtype="float64"))
+    layer(mg.randn(T + 3, B, IN, dtype="float64"))  # another T: same step, no new trace
+    assert layer._traces.traces == 1
+    layer(mg.randn(T, B + 1, IN, dtype="float64"))  # another batch: a new step shape
+    assert layer._traces.traces == 2
+    layer(mg.randn(T, B, IN, dtype="float64", requires_grad=True))  # x needs a gradient now
+    assert layer._traces.traces == 3
+    with mg.no_grad():  # the same program, run without saving anything for backward
+        layer(mg.randn(T, B, IN, dtype="float64"))
+    assert layer._traces.traces == 3
+    cell.to("float32")
+    layer(mg.randn(T, B, IN))  # float32 now
+    assert layer._traces.traces == 4
+    for batch in range(1, 20):
+        layer(mg.randn(2, batch, IN))
+    assert len(layer._traces.programs) <= layer._traces.size
+
+
+def test_replaced_parameter_is_seen() -> None:
+    """The trace reads the cell's current parameters, also after one is replaced."""
+    cell = cc.IndRNNCell(IN, H, dtype="float64")
+    layer = nn.Recurrent(cell)
+    x = mg.randn(T, B, IN, dtype="float64")
+    layer(x)
+    cell.u = nn.Parameter(mg.zeros(H, dtype="float64"))
+    with mg.no_grad():
+        got, _ = layer(x)
+        want, _ = nn.Recurrent(cell, fused=False)(x)
+    assert_close(got, want, rtol=0, atol=0)
+
+
+def test_compiled_layer_is_one_node_per_sequence() -> None:
+    cell = cc.PeepholeLSTMCell(IN, H)
+    out, _ = nn.Recurrent(cell)(mg.randn(50, B, IN))
+    graph_out, _ = nn.Recurrent(cell, fused=False)(mg.randn(50, B, IN))
+    assert _count_nodes(out) == 1
+    assert _count_nodes(graph_out) > 15 * 50
+
+
+def _count_nodes(t: mg.Tensor) -> int:
+    seen, stack = set(), [t._node]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack += [e[0] for e in node._edges or () if e is not None and e[1] >= 0]
+    return len(seen)
+
+
+# ---------------------------------------------------------------------- what it refuses
+
+
+class _Base(cc._Cell):
+    def __init__(self) -> None:
+        super().__init__(IN, H)
+        self.w = self.param(H, IN + H)
+
+    def a(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
+        return nn.functional.linear(mg.cat([x, h], -1), self.w)
+
+
+class DropoutCell(_Base):
+    def forward(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
+        return nn.functional.dropout(self.a(x, h), 0.3, training=True).tanh()
+
+
+class BranchCell(_Base):
+    def forward(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
+        a = self.a(x, h)
+        return a.tanh() if a.sum() > 0 else a.sigmoid()
+
+
+class NoiseCell(_Base):
+    def forward(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
+        return (self.a(x, h) + mg.randn(h.shape[0], H)).tanh()
+
+
+class Square(Function):
+    @staticmethod
+    def forward(ctx: Any, x: mg.Tensor) -> mg.Tensor:
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx: Any, g: mg.Tensor) -> mg.Tensor:
+        (x,) = ctx.saved_tensors
+        return 2 * g * x
+
+
+class FunctionCell(_Base):
+    def forward(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
+        return Square.apply(self.a(x, h)).tanh()
+
+
+class WrongShapeCell(_Base):
+    def forward(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
+        return self.a(x, h)[:, :2]
+
+
+@pytest.mark.parametrize("cls, match", [
+    (DropoutCell, "Dropout.*fused=False"),
+    (BranchCell, "data-dependent control flow.*fused=False"),
+    (NoiseCell, "different values on different steps.*fused=False"),
+    (FunctionCell, "Square.*fused=False"),
+    (WrongShapeCell, r"shape \(3, 2\).*\(3, 5\)"),
+])
+def test_what_cannot_be_compiled_is_refused_by_name(cls: type, match: str) -> None:
+    cell = cls()
+    x = mg.randn(T, B, IN, requires_grad=True)
+    with pytest.raises(TraceError, match=match):
+        nn.Recurrent(cell)(x)
+    if cls is not WrongShapeCell:  # each runs as written on the graph path
+        out, _ = nn.Recurrent(cell, fused=False)(x)
+        out.sum().backward()
+
+
+def test_gradients_of_gradients_are_refused_with_the_way_out() -> None:
+    x = mg.randn(T, B, IN, dtype="float64", requires_grad=True)
+    out, _ = nn.Recurrent(cc.MinimalGatedUnit(IN, H, dtype="float64"))(x)
+    with pytest.raises(RuntimeError, match="create_graph.*fused=False"):
+        mg.autograd.grad((out * out).sum(), [x], create_graph=True)
+
+
+def test_the_tracer_leaves_no_trace() -> None:
+    """After a trace, and after a refused one, ops and tensors behave as before."""
+    with pytest.raises(TraceError):
+        nn.Recurrent(BranchCell())(mg.randn(T, B, IN))
+    t = mg.tensor([1.0])
+    assert bool(t) and t.item() == 1.0
+    out = Square.apply(mg.tensor([3.0], requires_grad=True))
+    assert out.item() == 9.0
+
+
+# ---------------------------------------------------------------------- layer inputs
+
+
+@pytest.mark.parametrize("bad, err, match", [
+    ([2.7, 3, 1], TypeError, "lengths must be integers"),
+    ([True, 3, 1], TypeError, "lengths must be integers"),
+    ([[2, 3, 1]], ValueError, "lengths must be one-dimensional"),
+    (mg.tensor([2.0, 3.0, 1.0]), TypeError, "lengths must hold integers"),
+])
+def test_layer_refuses_bad_lengths(bad: Any, err: type, match: str) -> None:
+    lstm = nn.LSTM(IN, H)
+    with pytest.raises(err, match=match):
+        lstm(mg.randn(T, B, IN), lengths=bad)
+    with pytest.raises(err, match=match):
+        nn.Recurrent(nn.GRUCell(IN, H))(mg.randn(T, B, IN), lengths=bad)
+
+
+def test_numpy_integer_lengths_are_fine() -> None:
+    import numpy as np
+
+    out, _ = nn.GRU(IN, H)(mg.randn(T, B, IN), lengths=np.array([6, 2, 4]))
+    assert out.shape == (T, B, H)
+
+
+@pytest.mark.parametrize("layer", [nn.LSTM(IN, H), nn.Recurrent(nn.RNNCell(IN, H))])
+def test_empty_batch_is_a_clear_error(layer: nn.Module) -> None:
+    with pytest.raises(ValueError, match=r"empty input of shape \(6, 0, 4\)"):
+        layer(mg.randn(T, 0, IN))
+
+
+def test_initial_state_on_another_device_or_dtype_is_named() -> None:
+    lstm = nn.LSTM(IN, H)
+    h0 = mg.zeros(1, B, H)
+    with pytest.raises(TypeError, match="c0 is float64"):
+        lstm(mg.randn(T, B, IN), (h0, mg.zeros(1, B, H, dtype="float64")))
+    with pytest.raises(RuntimeError, match="h0 is on cuda"):
+        lstm(mg.randn(T, B, IN), (h0.to("cuda"), h0))
+    with pytest.raises(RuntimeError, match=r"state\[1\] is on cuda"):
+        nn.Recurrent(nn.LSTMCell(IN, H))(mg.randn(T, B, IN), (mg.zeros(B, H),
+                                                               mg.zeros(B, H).to("cuda")))
+
+
+# ---------------------------------------------------------------------- generated GPU kernels
+
+
+def _lstm_program(device: str) -> Any:
+    lstm = nn.LSTM(IN, H, dtype="float64", device=device)
+    out, _ = lstm(mg.randn(T, B, IN, dtype="float64", device=device, requires_grad=True))
+    out.sum().backward()
+    return next(iter(lstm._traces.programs.values()))
+
+
+def test_lstm_step_is_one_gemm_and_one_kernel_region() -> None:
+    from minigrad.jit import kernels
+
+    p = _lstm_program("cpu")
+    items = kernels.regions(p)
+    names = [type(i).__name__ if isinstance(i, kernels.Region) else i.cls.__name__
+             for i in items]
+    assert names == ["Linear", "Add", "Split", "Region"]  # gates, c_t and h_t: one region
+    region = items[-1]
+    assert len(region.nodes) == 9 and len(region.inputs) == 5  # f, c_{t-1}, i, g, o
+    fwd, bwd, targets = region.build(p, "float64")
+    ins, outs, body = fwd.source()
+    assert ins == "double in0, double in1, double in2, double in3, double in4"
+    assert outs == "double out0, double out1"  # c_t and h_t
+    assert body.count("exp(") == 3 and body.count("tanh(") == 2  # three sigmoids, two tanh
+    assert "out0 = " in body and "out1 = " in body
+    assert bwd.source()[0].endswith("double g0, double g1") and len(targets) == 5
+
+
+def test_generated_kernels_compute_what_the_ops_compute() -> None:
+    """The program, evaluated by NumPy ufuncs, against the ops' own forward and backward."""
+    import numpy as np
+
+    from minigrad.jit import kernels
+
+    p = _lstm_program("cpu")
+    region = kernels.regions(p)[-1]
+    fwd, bwd, _ = region.build(p, "float64")
+    rng = np.random.default_rng(0)
+    i, f, g, o, c = (rng.standard_normal((B, H)) for _ in range(5))
+    c_t, h_t = fwd(np, f, c, i, g, o)  # the region reads them in the cell's order
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    assert_close(c_t, sig(f) * c + sig(i) * np.tanh(g), rtol=1e-15, atol=0)
+    assert_close(h_t, sig(o) * np.tanh(c_t), rtol=1e-15, atol=0)
+    tensors = [mg.tensor(a, requires_grad=True) for a in (i, f, g, o, c)]
+    ti, tf, tg, to, tc = tensors
+    tc_t = tf.sigmoid() * tc + ti.sigmoid() * tg.tanh()
+    th_t = to.sigmoid() * tc_t.tanh()
+    gc, gh = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    ((tc_t * mg.tensor(gc)).sum() + (th_t * mg.tensor(gh)).sum()).backward()
+    assert_close(list(bwd(np, f, c, i, g, o, gc, gh)), [t.grad for t in (tf, tc, ti, tg, to)],
+                 rtol=1e-13, atol=1e-15)
+
+
+def test_on_cupy_each_region_is_one_elementwise_kernel() -> None:
+    """The CuPy branch: a stand-in module receives the generated source (once per region)."""
+    import numpy as np
+
+    from minigrad.jit import kernels
+
+    made = []
+
+    class FakeCupy:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(np, name)
+
+        def ElementwiseKernel(self, ins: str, outs: str, body: str, name: str) -> Any:  # noqa: N802
+            made.append(name)
+            kernel = next(k for k in kernels_of_region if k.name == name)
+            return lambda *arrays: kernel(np, *arrays)
+
+    p = _lstm_program("cpu")
+    region = kernels.regions(p)[-1]
+    kernels_of_region = region.build(p, "float64")[:2]
+    xp = FakeCupy()
+    arrays = [np.random.randn(B, H) for _ in range(5)]
+    first = kernels_of_region[0](xp, *arrays)
+    again = kernels_of_region[0](xp, *arrays)
+    assert made == [kernels_of_region[0].name]  # compiled once, launched twice
+    assert_close(list(first), list(kernels_of_region[0](np, *arrays)), rtol=0, atol=0)
+    assert_close(list(again), list(first), rtol=0, atol=0)
+
+
+class PassThroughCell(cc._Cell):
+    """State (h, c) where c is handed on unchanged and h = tanh(W x + U h + c)."""
+
+    n_state = 2
+
+    def __init__(self) -> None:
+        super().__init__(IN, H, dtype="float64")
+        self.w, self.u = self.param(H, IN), self.param(H, H)
+
+    def forward(self, x: mg.Tensor, state: Any) -> Any:
+        h, c = state
+        linear = nn.functional.linear
+        return (linear(x, self.w) + linear(h, self.u) + c).tanh(), c
+
+
+def test_a_state_part_handed_on_unchanged(device: str) -> None:
+    cell = PassThroughCell().to(device)
+    x = mg.randn(T, B, IN, dtype="float64", device=device, requires_grad=True)
+    c0 = mg.randn(B, H, dtype="float64", device=device, requires_grad=True)
+    results = []
+    for fused in (False, True):
+        x.grad = c0.grad = None
+        cell.zero_grad()
+        out, (h, c) = nn.Recurrent(cell, fused=fused)(x, (mg.zeros_like(c0), c0), lengths=LENGTHS)
+        ((out * out).sum() + (c * h).sum()).backward()
+        results.append([out.detach(), c.detach(), x.grad, c0.grad, cell.w.grad, cell.u.grad])
+    assert_close(results[1], results[0], **TOL)
+
+
+def test_on_the_cuda_device_each_step_runs_one_kernel_per_region(monkeypatch: Any) -> None:
+    """On the (fake) CUDA device the compiled LSTM launches its region's kernel once per step
+    forward and once per step backward, and still matches the graph path."""
+    from minigrad.jit import kernels
+
+    calls = []
+    run = kernels.Kernel.__call__
+
+    def counted(self: kernels.Kernel, xp: Any, *arrays: Any) -> tuple:
+        calls.append(self.name.split("_")[1])
+        return run(self, xp, *arrays)
+
+    monkeypatch.setattr(kernels.Kernel, "__call__", counted)
+    lstm = nn.LSTM(IN, H, dtype="float64", device="cuda")
+    x = mg.randn(T, B, IN, dtype="float64", device="cuda", requires_grad=True)
+    out, _ = lstm(x)
+    out.sum().backward()
+    assert calls == ["fwd"] * T + ["bwd"] * T
+    compiled = [out.detach(), x.grad] + [p.grad for p in lstm.parameters()]
+    lstm.zero_grad()
+    x.grad = None
+    with nn.use_fused(False):
+        out, _ = lstm(x)
+    out.sum().backward()
+    assert_close(compiled, [out.detach(), x.grad] + [p.grad for p in lstm.parameters()],
+                 **TOL)
