@@ -207,8 +207,18 @@ add("Embedding-index-out-of-range", lambda: nn.Embedding(5, 2)(mg.tensor([1, 5])
     "5")
 add("Embedding-float-index", lambda: nn.Embedding(5, 2)(mg.tensor([1.0])), TypeError,
     "int|index")
+for bad in (-0.1, 1.5, "0.5", True):
+    add(f"Dropout-p={bad!r}", lambda bad=bad: nn.Dropout(bad), ValueError, "p")
+for bad in (-1, 2.5, True):
+    add(f"Linear-in_features={bad!r}", lambda bad=bad: nn.Linear(bad, 3), ValueError,
+        "in_features")
+    add(f"Linear-out_features={bad!r}", lambda bad=bad: nn.Linear(3, bad), ValueError,
+        "out_features")
+    add(f"Embedding-num_embeddings={bad!r}", lambda bad=bad: nn.Embedding(bad, 3), ValueError,
+        "num_embeddings")
+    add(f"Embedding-embedding_dim={bad!r}", lambda bad=bad: nn.Embedding(3, bad), ValueError,
+        "embedding_dim")
 for bad in (-0.1, 1.5):
-    add(f"Dropout-p={bad}", lambda bad=bad: nn.Dropout(bad), ValueError, "p")
     add(f"F.dropout-p={bad}", lambda bad=bad: F.dropout(mg.ones(3), bad), ValueError, "p")
 add("layer_norm-shape", lambda: F.layer_norm(mg.randn(2, 3), (4,)), RuntimeError,
     r"normalized_shape|\(4,\)")

@@ -26,6 +26,8 @@ import subprocess
 from pathlib import Path
 from typing import Any, Mapping
 
+from minigrad.utils.files import atomic_write
+
 __all__ = ["render", "to_dot"]
 
 _OUT_STYLE = 'shape=box, style="rounded,filled", fillcolor="#cfe2ff"'
@@ -180,7 +182,7 @@ def render(dot_or_tensor: Any, path: str | os.PathLike[str], *, quiet: bool = Fa
     if dot_path == out:
         fmt = "dot"
     out.parent.mkdir(parents=True, exist_ok=True)
-    dot_path.write_text(text, encoding="utf-8")
+    atomic_write(dot_path, text.encode("utf-8"), who="viz.render")
     exe = shutil.which("dot")
     if fmt == "dot":
         return dot_path
