@@ -9,6 +9,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.autograd import Function
+from minigrad.testing import assert_close
 
 
 def test_gradients_accumulate_in_leaves(device: str) -> None:
@@ -162,6 +163,91 @@ def test_user_function_errors_are_clear() -> None:
     x = mg.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"BadShape.backward returned a gradient of shape"):
         BadShape.apply(x).sum().backward()
+
+
+class WrongDtype(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * 2).double()  # the input is float32
+
+
+class WrongDevice(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * 2).cpu()  # the input is on cuda
+
+
+def test_user_function_gradient_of_wrong_dtype_is_named() -> None:
+    x = mg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"WrongDtype.backward returned a float64 gradient "
+                                           r"for input 0, which is float32"):
+        WrongDtype.apply(x).sum().backward()
+
+
+def test_user_function_gradient_on_wrong_device_is_named() -> None:
+    x = mg.ones(3, device="cuda", requires_grad=True)  # the strict fake device in CI
+    with pytest.raises(RuntimeError, match=r"WrongDevice.backward returned a gradient on cpu "
+                                           r"for input 0, which is on cuda:0"):
+        WrongDevice.apply(x).sum().backward()
+
+
+def test_freed_graph_from_a_previous_batch_advises_detach() -> None:
+    cell = mg.nn.RNNCell(2, 3)
+    h = mg.zeros(1, 3)
+    h = cell(mg.randn(1, 2), h)
+    h.sum().backward()  # batch 1 frees its graph
+    h = cell(mg.randn(1, 2), h)  # batch 2 starts from batch 1's state, not detached
+    with pytest.raises(RuntimeError, match=r"recurrent state.*h = h\.detach\(\).*truncated "
+                                           r"backpropagation through time") as err:
+        h.sum().backward()
+    assert "second time" not in str(err.value)
+    h2 = cell(mg.randn(1, 2), h.detach())  # the fix: gradients stop at the batch boundary
+    h2.sum().backward()
+    assert cell.weight_hh.grad is not None
+
+
+def test_second_backward_on_the_same_result_advises_retain_graph() -> None:
+    y = (mg.ones(2, requires_grad=True) * 3).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time.*retain_graph=True") as err:
+        y.backward()
+    assert "detach" not in str(err.value)
+
+
+class SquarePlusExp(mg.autograd.Op):
+    """y = x^2 + e^x, reading its input and its output: dL/dx = g (2x + y - x^2)."""
+
+    save_inputs = (0,)
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * x + np.exp(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors  # saved inputs in save_inputs order, then the output
+        return g * (2 * x + y - x * x)
+
+
+def test_ops_and_functions_share_one_save_vocabulary() -> None:
+    x = mg.tensor([0.5, -1.0], dtype=mg.float64, requires_grad=True)
+    y = SquarePlusExp.apply(x)
+    assert not hasattr(y.grad_fn, "saved")  # the old name is gone
+    y.sum().backward()
+    xs = np.array([0.5, -1.0])
+    assert_close(x.grad, 2 * xs + np.exp(xs))
+    c = Cube.apply(mg.tensor([2.0], requires_grad=True))
+    (saved,) = c.grad_fn.saved_tensors  # a Function reads them by the same name
+    assert_close(saved, [2.0])
 
 
 def test_gradcheck_reports_the_worst_element() -> None:
