@@ -117,28 +117,36 @@ def _roots(tensors: Any, grads: Any, who: str, create_graph: bool) -> list[tuple
     return roots
 
 
+class GraphRoot(Node):
+    """The node a backward pass starts from: its edges lead to the outputs, and its backward
+    hands them their starting gradients. Several outputs, or one reached twice, then need no
+    special case: gradients are summed where edges meet, as everywhere else."""
+
+    _plain = True
+
+    def __init__(self, roots: list) -> None:
+        self._edges = [(t, -1) if t._node is None else (t._node, t._idx) for t, _ in roots]
+        self._grads = tuple(g for _, g in roots)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> tuple:
+        return ctx._grads
+
+
 def _run(roots: list, retain_graph: bool, create_graph: bool = False,
          capture: Capture | None = None) -> list[Any]:
     """The backward pass. Returns the gradients of ``capture``'s inputs (then no ``.grad``
     changes)."""
+    root = GraphRoot(roots)
     leaf_grads: dict[TensorBase, list] = {}  # leaf -> [gradient, whether we own its memory]
-    start: list[Node] = []
-    for t, g in roots:
-        if t._node is None:
-            _add_leaf(leaf_grads, t, g, True)
-        else:
-            _add(t._node, t._idx, g, True)
-            start.append(t._node)
-    start = list(dict.fromkeys(start))
-    visited = _count_edges(start)
+    visited = _count_edges(root)
     try:
-        ready = [n for n in start if not n._deps]
         cap = capture if capture is not None and capture.wanted else None
         if create_graph:
             with enable_grad():
-                _propagate(ready, leaf_grads, retain_graph, True, cap)
+                _propagate([root], leaf_grads, retain_graph, True, cap)
         else:
-            _propagate(ready, leaf_grads, retain_graph, False, cap)
+            _propagate([root], leaf_grads, retain_graph, False, cap)
     except BaseException:
         for n in visited:  # leave the graph reusable (retain_graph) after an error
             n._deps = 0
@@ -152,21 +160,21 @@ def _run(roots: list, retain_graph: bool, create_graph: bool = False,
     return []
 
 
-def _count_edges(start: list[Node]) -> list[Node]:
+def _count_edges(root: GraphRoot) -> list[Node]:
     """Step 1: count, on each node, the edges into it from the part of the graph we visit."""
-    stack, visited = list(start), list(start)
-    roots = set(start) if len(start) > 1 else ()  # one output may also lead to another
+    stack, visited = [root], [root]
     while stack:
         node = stack.pop()
-        if node._edges is None:  # freed by an earlier backward
-            _freed_error(node, visited)
-        for i, e in enumerate(node._edges):
+        edges = node._edges
+        if edges is None:  # freed by an earlier backward
+            for n in visited:
+                n._deps = 0
+            raise RuntimeError(freed_message(node, visited))
+        for e in edges:
             if e is not None and e[1] >= 0:
                 parent = e[0]
-                if parent._edges is None:
-                    _freed_error(parent, visited, (node, i))
                 parent._deps += 1
-                if parent._deps == 1 and parent not in roots:  # first time we reach it
+                if parent._deps == 1:  # the first time we reach it
                     visited.append(parent)
                     stack.append(parent)
     return visited
@@ -174,7 +182,12 @@ def _count_edges(start: list[Node]) -> list[Node]:
 
 def _propagate(ready: list[Node], leaf_grads: dict, retain_graph: bool, create_graph: bool,
                capture: Capture | None) -> None:
-    """Step 2: run each node once all of its gradient has arrived, pass gradients on."""
+    """Step 2: run each node once all of its gradient has arrived, pass gradients on.
+
+    Where gradients meet they are summed. The first arrival is kept as it is (it may be shared
+    with another consumer); the first sum is a new array, ``owned``, into which later
+    arrivals are added in place. Under ``create_graph`` sums stay out of place (Tensors).
+    """
     check_anomaly = state.anomaly
     fast = not (create_graph or capture or check_anomaly)
     pop, push = ready.pop, ready.append
@@ -200,13 +213,30 @@ def _propagate(ready: list[Node], leaf_grads: dict, retain_graph: bool, create_g
             if e is None or g is None:
                 continue
             parent, idx = e
-            if idx < 0:
-                _add_leaf(leaf_grads, parent, g, create_graph)
+            if idx < 0:  # a leaf: its total for this pass is kept in leaf_grads
+                entry = leaf_grads.get(parent)
+                if entry is None:
+                    leaf_grads[parent] = [g, False]
+                elif entry[1] and not create_graph:
+                    entry[0] += g
+                else:
+                    entry[0] = entry[0] + g
+                    entry[1] = True
+                continue
+            if parent._n_out == 1:
+                buf = parent._gbuf
+                if buf is None:
+                    parent._gbuf = g
+                elif parent._gbuf_owned and not create_graph:
+                    buf += g
+                else:
+                    parent._gbuf = buf + g
+                    parent._gbuf_owned = True
             else:
-                _add(parent, idx, g, create_graph)
-                parent._deps -= 1
-                if not parent._deps:
-                    push(parent)
+                _add_to_output(parent, idx, g)
+            parent._deps -= 1
+            if not parent._deps:
+                push(parent)
 
 
 def _general(node: Node, create_graph: bool, capture: Capture | None) -> Any:
@@ -224,38 +254,12 @@ def _general(node: Node, create_graph: bool, capture: Capture | None) -> Any:
     return node.run_backward(gs, create_graph)
 
 
-def _add(node: Node, idx: int, g: Any, shared: bool) -> None:
-    """Sum gradient ``g`` into output ``idx`` of ``node``.
-
-    ``g`` may be shared with another consumer, so the first sum is made out of place; later
-    ones add into that sum in place, except when ``shared`` (Tensors under create_graph).
-    """
-    if node._n_out == 1:
-        buf = node._gbuf
-        if buf is None:
-            node._gbuf = g
-        elif node._gbuf_owned and not shared:
-            buf += g
-        else:
-            node._gbuf = buf + g
-            node._gbuf_owned = True
-    else:
-        bufs = node._gbuf
-        if bufs is None:
-            bufs = node._gbuf = [None] * node._n_out
-        bufs[idx] = g if bufs[idx] is None else bufs[idx] + g
-
-
-def _add_leaf(leaf_grads: dict, leaf: TensorBase, g: Any, shared: bool) -> None:
-    """Sum ``g`` into the leaf's total for this pass (the same rule as ``_add``)."""
-    entry = leaf_grads.get(leaf)
-    if entry is None:
-        leaf_grads[leaf] = [g, False]
-    elif entry[1] and not shared:
-        entry[0] += g
-    else:
-        entry[0] = entry[0] + g
-        entry[1] = True
+def _add_to_output(node: Node, idx: int, g: Any) -> None:
+    """Sum ``g`` into output ``idx`` of a node with several outputs (out of place)."""
+    bufs = node._gbuf
+    if bufs is None:
+        bufs = node._gbuf = [None] * node._n_out
+    bufs[idx] = g if bufs[idx] is None else bufs[idx] + g
 
 
 def _own(g: Any) -> Any:
@@ -272,21 +276,18 @@ def _accumulate_into_grad(leaf: TensorBase, g: Any, owned: bool) -> None:
         leaf.grad.data = leaf.grad.data + g
 
 
-def _freed_error(node: Node, visited: list, reached_from: tuple | None = None) -> None:
-    for n in visited:
-        n._deps = 0
-    raise RuntimeError(freed_message(node, reached_from))
-
-
-def freed_message(node: Node, reached_from: tuple | None = None) -> str:
+def freed_message(node: Node, visited: list | None = None) -> str:
     """What to say when backward reaches a node whose saved values were already freed.
 
-    Reached from a live node, the freed part belongs to an earlier graph: most often a
-    recurrent state carried over from the previous batch, which should be detached.
+    Reached from a live node of this pass (not straight from where it started), the freed
+    part belongs to an earlier graph: most often a recurrent state carried over from the
+    previous batch, which should be detached.
     """
     name = type(node).__name__
-    if reached_from is not None:
-        live, i = reached_from
+    reached_from = [(n, i) for n in (visited or [])[1:] if n._edges is not None
+                    for i, e in enumerate(n._edges) if e is not None and e[0] is node]
+    if reached_from:
+        live, i = reached_from[0]
         return (f"Trying to backward through a part of the graph that was already freed: input "
                 f"{i} of {type(live).__name__} comes from {name}, which an earlier .backward() "
                 "went through and freed. This usually means a tensor from a previous iteration "

@@ -205,10 +205,13 @@ class Op(Node):
         view = ctx.is_view  # forward may decide it (basic indexing is a view, masks are not)
         if record and state.grad_enabled and cls.differentiable:
             ctx._edges = edges
-            if cls.save_inputs:
-                ctx._saved = [xs[i] for i in cls.save_inputs]
-                ctx._saved_versions = [args[i]._version for i in cls.save_inputs
-                                       if isinstance(args[i], TensorBase)]
+            if cls.save_inputs:  # (plain loops: cheaper than comprehensions on this path)
+                ctx._saved = saved = []
+                ctx._saved_versions = versions = []
+                for i in cls.save_inputs:
+                    saved.append(xs[i])
+                    if isinstance(args[i], TensorBase):
+                        versions.append(args[i]._version)
                 ctx._saved_at = state.clock
             if state.anomaly:
                 anomaly.record_trace(ctx)
