@@ -244,12 +244,12 @@ def _outputs(ctx: Node | None, cls: type, ys: tuple) -> tuple:
 
 
 def _save_outputs(ctx: Node, cls: type, outs: tuple) -> None:
-    values, versions = [o.data for o in outs], [o._version for o in outs]
-    if cls.save_inputs:
-        ctx._saved.extend(values)
-        ctx._saved_versions.extend(versions)
-    else:
-        ctx._saved, ctx._saved_versions, ctx._saved_at = values, versions, state.clock
+    """Append the outputs (after the saved inputs, if any) to what backward reads."""
+    if not cls.save_inputs:
+        ctx._saved, ctx._saved_versions, ctx._saved_at = [], [], state.clock
+    for o in outs:
+        ctx._saved.append(o.data)
+        ctx._saved_versions.append(o._version)
 
 
 def _share_version(outs: Any, base: Any) -> None:
