@@ -463,7 +463,7 @@ def test_read_member_from_sdist(tmp_path):
 
 def test_markdown_to_plain():
     md = "# Play\n\n## ACT I\n\n_Enter A_\n\n**A**  \nHello,  \nworld.\n\n\n\n**B**  \nHi.\n"
-    # (the recipe of shared/datasets.md: a stage direction swallows one following newline)
+    # a stage direction (_Enter A_) becomes [Enter A] and swallows one following newline
     assert markdown_to_plain(md) == "\n\n[Enter A]\nA:\nHello,\nworld.\n\nB:\nHi.\n"
 
 
