@@ -3,7 +3,8 @@
 Runs ``overhead.py`` (this checkout's script, importing each checkout's minigrad in turn) and
 each checkout's ``rnn.py`` (the graph path, ``mg-graph``), alternating the two checkouts round
 by round in fresh processes, so that the load of a shared machine falls on both alike. Reports
-the median of each figure over the rounds and the ratio after / before (below 1: faster).
+the median of each figure over the rounds and the ratio after / before (below 1: faster): the
+median of the per-round ratios, since the two measurements of one round saw the same load.
 
 Run: ``python benchmarks/before_after.py --before ../minigrad-main [--rounds 5]``, where
 ``--before`` is another checkout (``git worktree add ../minigrad-main main``).
@@ -68,18 +69,24 @@ def main() -> None:
 
     print(f"median of {args.rounds} interleaved rounds; overhead: CPU time, us per forward op "
           "(forward + backward), 2 threads")
-    print("| workload | size | NumPy by hand | before | after | after/before | after/NumPy |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| workload | size | NumPy by hand | before | after | after/before | before/NumPy "
+          "| after/NumPy |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for key in ov["after"]:
-        numpy = statistics.median([v[0] for k in roots for v in ov[k][key]])
-        before = statistics.median([v[1] for v in ov["before"][key]])
-        after = statistics.median([v[1] for v in ov["after"][key]])
-        print(f"| {key[0]} | {key[1]} | {numpy:.2f} | {before:.2f} | {after:.2f} | "
-              f"{after / before:.2f}x | {after / numpy:.2f}x |")
+        b, a = ov["before"][key], ov["after"][key]
+        numpy = statistics.median([v[0] for v in b + a])
+        ratio = statistics.median([y[1] / x[1] for x, y in zip(b, a)])
+        b_np = statistics.median([v[1] / v[0] for v in b])  # each against its own NumPy run
+        a_np = statistics.median([v[1] / v[0] for v in a])
+        print(f"| {key[0]} | {key[1]} | {numpy:.2f} | {statistics.median(v[1] for v in b):.2f} "
+              f"| {statistics.median(v[1] for v in a):.2f} | {ratio:.2f}x | {b_np:.2f}x "
+              f"| {a_np:.2f}x |")
     if args.rnn:
         before, after = statistics.median(rnn["before"]), statistics.median(rnn["after"])
-        print(f"\nrnn.py workload {args.rnn}, mg-graph (fused=False), ms per training step: "
-              f"before {before:.1f}, after {after:.1f}, after/before {after / before:.2f}x")
+        ratio = statistics.median([y / x for x, y in zip(rnn["before"], rnn["after"])])
+        print(f"\nrnn.py workload {args.rnn}, mg-graph (fused=False), ms per training step "
+              f"(wall): before {before:.1f}, after {after:.1f}, after/before {ratio:.2f}x; "
+              f"per round: before {rnn['before']}, after {rnn['after']}")
 
 
 if __name__ == "__main__":
