@@ -190,15 +190,17 @@ def _propagate(ready: list[Node], leaf_grads: dict, retain_graph: bool, create_g
     """
     check_anomaly = state.anomaly
     fast = not (create_graph or capture or check_anomaly)
+    clock = state.clock  # only the general path (hooks, user code) can move it
     pop, push = ready.pop, ready.append
     while ready:
         node = pop()
         if node._plain and fast:  # the common case: one output, no hooks, arrays
-            if node._saved_at != state.clock and node._saved_versions:
+            if node._saved_at != clock and node._saved_versions:
                 check_versions(node)
             grads = node.backward(node, node._gbuf)
         else:
             grads = _general(node, create_graph, capture)
+            clock = state.clock
             if check_anomaly:
                 anomaly.check_finite(node, grads)
         edges = node._edges
