@@ -42,8 +42,8 @@ import contextlib
 from typing import Any, Callable
 
 from minigrad.autograd.function import Op
+from minigrad.autograd.graph import TensorBase as Tensor  # the ops layer sits below Tensor
 from minigrad.ops.common import xp_of
-from minigrad.tensor import Tensor
 
 # ---------------------------------------------------------------------- the elementwise math
 #

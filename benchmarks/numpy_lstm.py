@@ -9,7 +9,7 @@ spends time. It is the floor the autograd rows of ``benchmarks/rnn.py`` are comp
   steps are one product each after the sweep, dW_hh = dZ^T [h_0 .. h_{T-1}], dW_ih = dZ^T X;
 - every array is written with ``out=`` into a buffer. With ``reuse_buffers=True`` the buffers
   live across steps (no allocation after the first step, so no page faults on fresh memory,
-  see shared/PERF-NOTES.md); with ``False`` they are allocated afresh each step, as ordinary
+  see benchmarks/README.md); with ``False`` they are allocated afresh each step, as ordinary
   NumPy code allocates its temporaries.
 
 Model (parameters named as PyTorch's state_dict, gates (i, f, g, o), time-major)::

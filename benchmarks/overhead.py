@@ -11,6 +11,8 @@ backward ops a person would write. It is the floor. PyTorch eager (when installe
 common reference. Per-op time = (forward + backward time) / number of forward ops.
 
 Run: ``OMP_NUM_THREADS=2 python benchmarks/overhead.py`` (threads are pinned to 2 anyway).
+On a shared machine add ``--clock cpu``: the time this thread spent on a CPU, which waiting for
+other processes does not inflate. ``benchmarks/before_after.py`` compares two checkouts.
 """
 
 from __future__ import annotations
@@ -28,25 +30,31 @@ from typing import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+# MINIGRAD_BENCH_ROOT: measure the minigrad of another checkout (benchmarks/before_after.py)
+sys.path.insert(0, os.environ.get("MINIGRAD_BENCH_ROOT", os.path.join(os.path.dirname(__file__),
+                                                                      "..")))
 import minigrad as mg  # noqa: E402
 
 DEPTH = 30  # layers of the chain; 3 elementwise ops each
 
 
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+clock = time.perf_counter
+
+
 def time_it(fn: Callable[[], None], repeats: int, min_time: float = 0.05) -> float:
     """Median seconds per call over ``repeats`` rounds of enough calls to last ``min_time``."""
     fn()
-    n, t0 = 1, time.perf_counter()
+    n, t0 = 1, clock()
     fn()
-    once = max(time.perf_counter() - t0, 1e-7)
+    once = max(clock() - t0, 1e-7)
     n = max(1, int(min_time / once))
     rounds = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(n):
             fn()
-        rounds.append((time.perf_counter() - t0) / n)
+        rounds.append((clock() - t0) / n)
     return statistics.median(rounds)
 
 
@@ -177,20 +185,27 @@ WORKLOADS = {
 
 
 def main() -> None:
+    global clock
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=15)
     p.add_argument("--sizes", default="8x32,64x256,256x1024")
+    p.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                   help="wall time, or the CPU time of this thread (steadier on a busy machine)")
+    p.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     args = p.parse_args()
+    clock = CLOCKS[args.clock]
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
     print(f"minigrad {mg.__version__}, numpy {np.__version__}, threads "
-          f"{os.environ['OMP_NUM_THREADS']}; median us per forward op, forward + backward")
+          f"{os.environ['OMP_NUM_THREADS']}, {args.clock} clock; median us per forward op, "
+          "forward + backward")
     print(f"{'workload':<8} {'size':>10} {'numpy':>9} {'minigrad':>9} {'torch':>9} "
           f"{'mg/numpy':>9} {'mg/torch':>9}")
     for name, (ops_per_layer, f_np, f_mg, f_torch) in WORKLOADS.items():
         for shape in sizes:
             n_ops = DEPTH * ops_per_layer
             # alternate the implementations so drifting machine load hits all of them
-            fns = {"numpy": f_np(shape), "minigrad": f_mg(shape), "torch": f_torch(shape)}
+            fns = {"numpy": f_np(shape), "minigrad": f_mg(shape),
+                   "torch": None if args.no_torch else f_torch(shape)}
             results: dict[str, list[float]] = {k: [] for k in fns}
             for _ in range(3):
                 for k, fn in fns.items():

@@ -282,7 +282,7 @@ def tune_malloc(threshold: int = 1 << 30) -> bool:
     NumPy allocates a fresh array for every temporary. glibc serves large ones with ``mmap`` and
     gives freed memory back at once, so each new array page-faults on first touch; on the
     tensor sizes of RNN training that can cost more than the arithmetic (see
-    ``shared/PERF-NOTES.md``: a 64x256 op chain ran 3x faster with this setting). Raising
+    ``benchmarks/README.md``: a 64x256 op chain ran 3x faster with this setting). Raising
     glibc's mmap and trim thresholds to ``threshold`` bytes keeps the memory in the process.
     The price: the process holds on to its peak memory. Returns False where not supported.
     """

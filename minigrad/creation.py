@@ -7,43 +7,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from minigrad import backend, dtypes
+from minigrad.ops import shape as shape_ops
 from minigrad.tensor import Tensor, _iterable_of_tensors, _make
-
-
-def _to_array(data: Any, dtype: Any, device: Any) -> Any:
-    """``data`` as a backend array of the right dtype on the right device.
-
-    Python floats become the default float dtype (float32), Python ints int64, as PyTorch.
-    """
-    dev = backend.device(device) if device is not None else None
-    dt = None if dtype is None else dtypes.to_dtype(dtype)
-    if isinstance(data, Tensor):
-        data = data.data
-    if backend.is_array(data):
-        source = data
-        if dev is not None and backend.device_of(data) != dev:
-            data = backend.to_device(data, dev)
-        if dt is not None and data.dtype != dt:
-            data = data.astype(dt)
-        if data is source:
-            data = data.copy()  # mg.tensor copies, as torch.tensor does (from_numpy shares)
-        return data
-    if dt is None:
-        try:
-            arr = np.asarray(data)
-        except ValueError as e:
-            raise ValueError(f"cannot make a tensor from {type(data).__name__} data: {e}. "
-                             "Nested lists must be rectangular.") from None
-        if arr.dtype.kind == "f":
-            arr = arr.astype(dtypes.get_default_dtype())
-        elif arr.dtype.kind in "iu":
-            arr = arr.astype(dtypes.int64)
-        elif arr.dtype.kind not in "b":
-            raise TypeError(f"cannot make a tensor from data of type {arr.dtype} "
-                            f"({type(data).__name__}); expected numbers, bools or arrays")
-    else:
-        arr = np.asarray(data, dtype=dt)
-    return backend.to_device(arr, dev or backend.get_default_device())
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
@@ -215,32 +180,12 @@ def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension ``dim``."""
-    from minigrad.ops.shape import Cat
-    from minigrad.tensor import _axes
-
-    ts = _promote_all(_iterable_of_tensors(tensors, "cat"))
-    ax = _axes(dim, ts[0].ndim)[0]
-    for i, t in enumerate(ts[1:], 1):
-        if t.ndim != ts[0].ndim or any(a != b for k, (a, b) in
-                                       enumerate(zip(t.shape, ts[0].shape)) if k != ax):
-            raise RuntimeError(f"cat: tensor {i} has shape {t.shape}, which does not match "
-                               f"tensor 0's shape {ts[0].shape} outside dimension {dim}")
-    return Cat.apply(ax, *ts)
+    return shape_ops.cat(_promote_all(_iterable_of_tensors(tensors, "cat")), dim)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension ``dim``."""
-    from minigrad.ops.shape import Stack
-
-    ts = _promote_all(_iterable_of_tensors(tensors, "stack"))
-    for i, t in enumerate(ts[1:], 1):
-        if t.shape != ts[0].shape:
-            raise RuntimeError(f"stack expects tensors of equal shape, but tensor 0 has shape "
-                               f"{ts[0].shape} and tensor {i} has shape {t.shape}")
-    n = ts[0].ndim + 1
-    if not -n <= dim < n:
-        raise IndexError(f"stack: dim {dim} out of range for a result with {n} dimensions")
-    return Stack.apply(dim % n, *ts)
+    return shape_ops.stack(_promote_all(_iterable_of_tensors(tensors, "stack")), dim)
 
 
 def _promote_all(ts: list[Tensor]) -> list[Tensor]:

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from minigrad import backend
+
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
 float16 = np.dtype("float16")
@@ -103,3 +105,75 @@ def scalar_result_type(dtype: np.dtype, scalar: Any) -> np.dtype:
     if isinstance(scalar, int) and dtype.kind == "b":
         return int64
     return dtype
+
+
+def promote(a: Any, b: Any) -> np.dtype:
+    """The dtype of ``a op b``: ``a`` an array, ``b`` an array or a Python number."""
+    if hasattr(b, "dtype"):
+        return result_type(a, b)
+    return scalar_result_type(a.dtype, b)
+
+
+def sum_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype a sum accumulates in: as PyTorch, bool and integer sums give int64."""
+    return int64 if dtype.kind in "bui" else dtype
+
+
+def to_array(data: Any, dtype: Any = None, device: Any = None) -> Any:
+    """``data`` as a backend array of the right dtype on the right device (a copy).
+
+    Python floats become the default float dtype (float32), Python ints int64, as PyTorch.
+    """
+    dev = backend.device(device) if device is not None else None
+    dt = None if dtype is None else to_dtype(dtype)
+    if hasattr(data, "_node"):  # a Tensor
+        data = data.data
+    if backend.is_array(data):
+        source = data
+        if dev is not None and backend.device_of(data) != dev:
+            data = backend.to_device(data, dev)
+        if dt is not None and data.dtype != dt:
+            data = data.astype(dt)
+        if data is source:
+            data = data.copy()  # mg.tensor copies, as torch.tensor does (from_numpy shares)
+        return data
+    if dt is None:
+        try:
+            arr = np.asarray(data)
+        except ValueError as e:
+            raise ValueError(f"cannot make a tensor from {type(data).__name__} data: {e}. "
+                             "Nested lists must be rectangular.") from None
+        if arr.dtype.kind == "f":
+            arr = arr.astype(_default_float)
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(int64)
+        elif arr.dtype.kind not in "b":
+            raise TypeError(f"cannot make a tensor from data of type {arr.dtype} "
+                            f"({type(data).__name__}); expected numbers, bools or arrays")
+    else:
+        arr = np.asarray(data, dtype=dt)
+    return backend.to_device(arr, dev or backend.get_default_device())
+
+
+def parse_to(args: tuple, kwargs: dict) -> tuple:
+    """The ``(device, dtype)`` asked for by ``x.to(...)`` or ``module.to(...)`` (None: keep).
+
+    Accepts PyTorch's forms: ``to("cuda")``, ``to(mg.float64)``, ``to("cuda", mg.float64)``,
+    ``to(other_tensor)`` (its device and dtype), and ``device=``/``dtype=`` keywords.
+    """
+    kwargs = dict(kwargs)
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}; expected a device, "
+                        "a dtype, a tensor, device= or dtype=")
+    for a in args:
+        if hasattr(a, "_node"):  # a Tensor: match its device and dtype
+            device, dtype = backend.device_of(a.data), a.data.dtype
+        elif isinstance(a, backend.Device) or (isinstance(a, str) and a.split(":")[0].strip()
+                                                in ("cpu", "cuda")):
+            device = a
+        else:
+            dtype = a
+    return (None if device is None else backend.device(device),
+            None if dtype is None else to_dtype(dtype))

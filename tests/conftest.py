@@ -50,3 +50,32 @@ def _seed() -> None:
 
     mg.manual_seed(0)
     np.random.seed(0)
+
+
+# ------------------------------------------------------------------ shared by the test modules
+# Import them with `from conftest import ...` (pytest puts tests/ on the path).
+
+# Tolerances against PyTorch reference fixtures, by dtype: tighter than the kit's defaults in
+# float64 (the point is agreement to float64 precision), the kit's order of size in float32.
+REFERENCE_TOLERANCES = {"float64": {"rtol": 1e-10, "atol": 1e-12},
+                        "float32": {"rtol": 1e-5, "atol": 1e-6}}
+
+
+def mismatch(actual: object, expected: object, **kwargs: object) -> str | None:
+    """None if ``mg.testing.assert_close(actual, expected, **kwargs)`` passes, else its message:
+    for tests that collect every problem of a case before failing."""
+    from minigrad.testing import assert_close
+
+    try:
+        assert_close(actual, expected, **kwargs)
+    except AssertionError as e:
+        return str(e)
+    return None
+
+
+def close_to_reference(actual: object, expected: object, dtype: str,
+                       name: str | None = None) -> None:
+    """``assert_close`` with the reference tolerances of ``dtype`` ("float64"/"float32")."""
+    from minigrad.testing import assert_close
+
+    assert_close(actual, expected, name=name, **REFERENCE_TOLERANCES[str(dtype)])

@@ -18,6 +18,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.nn import functional as F
+from minigrad.testing import assert_close
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCH))
@@ -27,11 +28,8 @@ LSTM_NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 
 
 def graph_lstm(n_in: int, hidden: int) -> mg.nn.LSTM:
-    """minigrad's LSTM on the graph path (``fused=False`` where the option exists)."""
-    try:
-        return mg.nn.LSTM(n_in, hidden, dtype=mg.float64, fused=False)
-    except TypeError:  # no fused path in this version: the graph is the only path
-        return mg.nn.LSTM(n_in, hidden, dtype=mg.float64)
+    """minigrad's LSTM on the graph path."""
+    return mg.nn.LSTM(n_in, hidden, dtype=mg.float64, fused=False)
 
 
 def minigrad_grads(p: dict[str, np.ndarray], head: str, x: np.ndarray,
@@ -57,7 +55,7 @@ def minigrad_grads(p: dict[str, np.ndarray], head: str, x: np.ndarray,
         logits = F.linear(feats, leaves["fc.weight"], leaves["fc.bias"])
         loss = F.cross_entropy(logits, mg.tensor(target))
     loss.backward()
-    return loss.item(), {k: v.grad.numpy() for k, v in leaves.items()}
+    return loss.item(), {k: v.grad for k, v in leaves.items()}
 
 
 @pytest.mark.parametrize("reuse", [True, False])
@@ -77,10 +75,10 @@ def test_hand_bptt_matches_minigrad(head: str, reuse: bool) -> None:
     hand.loss_and_grads(x, target)  # twice: reused buffers must not leak into the next call
     loss, grads = hand.loss_and_grads(x, target)
     want_loss, want = minigrad_grads(p, head, x, target)
-    assert loss == pytest.approx(want_loss, rel=1e-12)
+    assert_close(loss, want_loss, rtol=1e-12, name="loss")
     assert set(grads) == set(want)
     for name, g in grads.items():
-        np.testing.assert_allclose(g, want[name], rtol=1e-6, atol=1e-12, err_msg=name)
+        assert_close(g, want[name], rtol=1e-6, atol=1e-12, name=name)
 
 
 def test_hand_bptt_keeps_float32() -> None:
@@ -100,7 +98,7 @@ def test_benchmark_scripts_run(tmp_path: Path) -> None:
         import matplotlib  # noqa: F401
 
         rnn_cmd += ["--plot", str(tmp_path / "rnn.png")]
-    except ImportError:
+    except ImportError:  # the plot is optional; the tables are what is checked
         pass
     procs = {  # side by side: each is mostly process start-up and imports
         "rnn": subprocess.Popen(rnn_cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

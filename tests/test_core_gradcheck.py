@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad.testing import assert_close
 
 # name, input shapes, minigrad fn, numpy fn (None: forward checked elsewhere), positive inputs
 Case = tuple[str, list[tuple], Callable[..., Any], Callable[..., Any] | None, bool]
@@ -110,7 +111,7 @@ def test_forward_matches_numpy(case: Case, device: str) -> None:
     assert out.device == mg.device(device)
     if np_fn is not None:
         expected = np_fn(*[x.detach().numpy() for x in xs])
-        np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-12, atol=1e-12)
+        assert_close(out, expected, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -137,17 +138,17 @@ def test_float32_stays_float32(case: Case, device: str) -> None:
 def test_max_ties_split_like_pytorch() -> None:
     x = mg.tensor([[1.0, 3.0, 3.0], [3.0, 0.0, 2.0]], requires_grad=True)
     x.max().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[0, 1 / 3, 1 / 3], [1 / 3, 0, 0]])
+    assert_close(x.grad, [[0, 1 / 3, 1 / 3], [1 / 3, 0, 0]])
     x.grad = None
     x.max(1).values.sum().backward()  # with dim: all of it to the first maximal index
-    np.testing.assert_allclose(x.grad.numpy(), [[0, 1, 0], [1, 0, 0]])
+    assert_close(x.grad, [[0, 1, 0], [1, 0, 0]])
 
 
 def test_repeated_indices_accumulate(device: str) -> None:
     x = mg.zeros(3, device=device, requires_grad=True)
     idx = mg.tensor([0, 0, 2, 0], device=device)
     (x[idx] * mg.tensor([1.0, 2.0, 3.0, 4.0], device=device)).sum().backward()
-    np.testing.assert_allclose(x.grad.cpu().numpy(), [7.0, 0.0, 3.0])
+    assert_close(x.grad, [7.0, 0.0, 3.0])
 
 
 def test_empty_tensors(device: str) -> None:
@@ -174,7 +175,7 @@ def test_hessian_vector_product() -> None:
     v = mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64)
     (g,) = mg.autograd.grad((x**3).sum(), x, create_graph=True)
     (hv,) = mg.autograd.grad((g * v).sum(), x)
-    np.testing.assert_allclose(hv.numpy(), 6 * x.detach().numpy() * v.numpy())
+    assert_close(hv, 6 * x.detach().numpy() * v.numpy())
 
 
 def test_gradient_penalty_through_backward_create_graph() -> None:

@@ -45,6 +45,7 @@ from minigrad.data.datasets.sunspots import (
     SUNSPOTS_MONTHLY_RESOURCE,
     SUNSPOTS_YEARLY_RESOURCE,
 )
+from minigrad.testing import assert_close
 
 
 def np_(x):
@@ -88,7 +89,7 @@ def test_tensor_dataset_indexing_tensors_and_arrays():
     ds = TensorDataset(x, y)
     assert len(ds) == 6
     xi, yi = ds[4]
-    np.testing.assert_array_equal(np_(xi), [8.0, 9.0])
+    assert_close(xi, [8.0, 9.0], rtol=0, atol=0)
     assert int(yi) == 40
 
 
@@ -148,8 +149,8 @@ def test_dataloader_batches_in_order_with_default_collate():
     x, y = batches[0]
     assert isinstance(x, mg.Tensor) and isinstance(y, mg.Tensor)
     assert x.shape == (4, 2) and y.shape == (4,)
-    np.testing.assert_array_equal(np_(x)[:, 0], [0, 1, 2, 3])
-    np.testing.assert_array_equal(np_(y), [0, 1, 4, 9])
+    assert_close(x[:, 0], [0, 1, 2, 3], rtol=0, atol=0)
+    assert_close(y, [0, 1, 4, 9], rtol=0, atol=0)
     assert np_(y).dtype == np.int64
     assert batches[-1][0].shape == (2, 2)  # the remainder
 
@@ -194,12 +195,12 @@ def test_dataloader_tensor_dataset_fast_path_matches_slow_path():
         DataLoader(ds, batch_size=8, shuffle=True, collate_fn=lambda b: default_collate(b))
     )
     assert len(fast) == len(slow) == len(slower) == 5
-    for (fx, fy), (sx, sy) in zip(fast, slower, strict=True):
-        assert isinstance(fx, mg.Tensor) and fx.shape == sx.shape
-        np.testing.assert_array_equal(np_(fx), np_(sx))
-        np.testing.assert_array_equal(np_(fy), np_(sy))
-        assert np_(fy).dtype == np_(sy).dtype == np.int64
-    del slow
+    for other in (slow, slower):  # every loader built here gives the same batches
+        for (fx, fy), (ox, oy) in zip(fast, other, strict=True):
+            assert isinstance(fx, mg.Tensor) and isinstance(fy, mg.Tensor)
+            assert_close(fx, ox, rtol=0, atol=0)
+            assert_close(fy, oy, rtol=0, atol=0)  # shape, dtype (int64) and values
+            assert fy.dtype == mg.int64
 
 
 def test_default_collate_structures():
@@ -210,7 +211,7 @@ def test_default_collate_structures():
     out = default_collate(batch)
     assert out["name"] == ["s0", "s1", "s2", "s3"]
     assert out["x"].shape == (4, 3) and out["t"].shape == (4, 2)
-    np.testing.assert_array_equal(np_(out["t"])[:, 0], [0, 1, 2, 3])
+    assert_close(out["t"][:, 0], [0, 1, 2, 3], rtol=0, atol=0)
 
     lists = default_collate([[1, 2.5], [3, 4.5]])
     assert isinstance(lists, list) and np_(lists[0]).tolist() == [1, 3]
@@ -304,10 +305,10 @@ def test_vocab_json_round_trip(tmp_path):
 def test_pad_batch():
     x, lengths = pad_batch([[5, 6, 7], [8], []])
     assert x.dtype == np.int64 and lengths.dtype == np.int64
-    np.testing.assert_array_equal(x, [[5, 6, 7], [8, 0, 0], [0, 0, 0]])
-    np.testing.assert_array_equal(lengths, [3, 1, 0])
+    assert_close(x, [[5, 6, 7], [8, 0, 0], [0, 0, 0]], rtol=0, atol=0)
+    assert_close(lengths, [3, 1, 0], rtol=0, atol=0)
     xt, _ = pad_batch([np.array([1, 2]), (3,)], padding_value=-1, batch_first=False)
-    np.testing.assert_array_equal(xt, [[1, 3], [2, -1]])
+    assert_close(xt, [[1, 3], [2, -1]], rtol=0, atol=0)
     with pytest.raises(ValueError, match="no sequences"):
         pad_batch([])
 
@@ -463,7 +464,7 @@ def test_read_member_from_sdist(tmp_path):
 
 def test_markdown_to_plain():
     md = "# Play\n\n## ACT I\n\n_Enter A_\n\n**A**  \nHello,  \nworld.\n\n\n\n**B**  \nHi.\n"
-    # (the recipe of shared/datasets.md: a stage direction swallows one following newline)
+    # a stage direction (_Enter A_) becomes [Enter A] and swallows one following newline
     assert markdown_to_plain(md) == "\n\n[Enter A]\nA:\nHello,\nworld.\n\nB:\nHi.\n"
 
 
@@ -536,7 +537,7 @@ def test_sunspots_monthly_and_yearly():
     m = load_sunspots()
     assert m.values.shape == (3_126,) and m.values.dtype == np.float64
     assert (m.years[0], m.months[0]) == (1749, 1) and (m.years[-1], m.months[-1]) == (2009, 6)
-    np.testing.assert_allclose(m.values[:3], [58.0, 62.6, 70.0])
+    assert_close(m.values[:3], [58.0, 62.6, 70.0])
     assert np.all(m.values >= 0) and 50 < m.values.mean() < 55
     y = load_sunspots(monthly=False)
     assert y.values.shape == (309,) and y.months is None

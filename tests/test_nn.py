@@ -16,6 +16,7 @@ import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.autograd import gradcheck
+from minigrad.testing import assert_close
 
 
 def _rand(*shape: int, device: str = "cpu", scale: float = 1.0) -> mg.Tensor:
@@ -153,7 +154,7 @@ def test_state_dict_round_trip(device: str) -> None:
     b.load_state_dict(sd)
     assert b.fc1.weight is weight  # in place: optimizers keep their references
     x = mg.randn(4, 3, device=device)
-    np.testing.assert_array_equal(a(x).detach().numpy(), b(x).detach().numpy())
+    assert_close(a(x), b(x), rtol=0, atol=0)
     # NumPy arrays (a PyTorch state_dict after .numpy()) load too, into float32 parameters
     b.load_state_dict({k: v.numpy().astype(np.float64) for k, v in MLP().state_dict().items()})
     assert b.fc1.weight.dtype == mg.float32 and b.fc1.weight.device == mg.device(device)
@@ -177,7 +178,7 @@ def test_load_state_dict_names_every_bad_key() -> None:
     result = m.load_state_dict(sd, strict=False)
     assert result.missing_keys == ["fc1.weight", "fc1.bias", "fc2.weight"]
     assert result.unexpected_keys == ["fc3.weight", "extra"]
-    np.testing.assert_array_equal(m.fc2.bias.detach().numpy(), before)
+    assert_close(m.fc2.bias, before, rtol=0, atol=0)
     with pytest.raises(RuntimeError, match="size mismatch"):  # even when not strict
         m.load_state_dict({"fc2.bias": np.zeros(5)}, strict=False)
 
@@ -228,7 +229,7 @@ def test_layer_defaults_and_init_bounds() -> None:
     assert emb.padding_idx == 49 and float(emb.weight[49].abs().sum()) == 0
     assert 0.7 < float(emb.weight[:49].std()) < 1.3
     ln = nn.LayerNorm(3)
-    np.testing.assert_array_equal(ln.weight.detach().numpy(), np.ones(3, np.float32))
+    assert_close(ln.weight, np.ones(3, np.float32), rtol=0, atol=0)
     assert nn.LayerNorm(3, elementwise_affine=False).num_parameters() == 0
 
 
@@ -237,7 +238,7 @@ def test_seeded_init_is_repeatable() -> None:
     a = nn.Linear(4, 4).weight.detach().numpy().copy()
     mg.manual_seed(3)
     b = nn.Linear(4, 4).weight.detach().numpy()
-    np.testing.assert_array_equal(a, b)
+    assert_close(a, b, rtol=0, atol=0)
 
 
 def test_default_device_is_used() -> None:
@@ -255,8 +256,8 @@ def test_embedding_grad_and_padding(device: str) -> None:
     out = emb(mg.tensor([[0, 1, 0], [4, 1, 0]], device=device))
     assert out.shape == (2, 3, 2)
     out.sum().backward()
-    np.testing.assert_array_equal(emb.weight.grad.numpy(),
-                                  [[3, 3], [0, 0], [0, 0], [0, 0], [1, 1]])
+    assert_close(emb.weight.grad,
+                                  [[3, 3], [0, 0], [0, 0], [0, 0], [1, 1]], rtol=0, atol=0)
     with pytest.raises(IndexError, match="out of range.*5 rows"):
         emb(mg.tensor([5], device=device))
     with pytest.raises(TypeError, match="integer indices.*float32"):
@@ -271,13 +272,13 @@ def test_dropout_train_and_eval(device: str) -> None:
     y = drop(x)
     kept = y.detach().numpy() != 0
     assert abs(kept.mean() - 0.75) < 0.02
-    np.testing.assert_allclose(y.detach().numpy()[kept], 1 / 0.75, rtol=1e-6)
+    assert_close(y[kept], mg.full_like(y[kept], 1 / 0.75), rtol=1e-6)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy() != 0, kept)
+    assert_close(x.grad.numpy() != 0, kept, rtol=0, atol=0)
     mg.manual_seed(7)
     a = drop(x).detach().numpy()
     mg.manual_seed(7)
-    np.testing.assert_array_equal(a, drop(x).detach().numpy())
+    assert_close(a, drop(x).detach().numpy(), rtol=0, atol=0)
     drop.eval()
     assert drop(x) is x
     assert float(F.dropout(x, 1.0).abs().sum()) == 0
@@ -287,12 +288,13 @@ def test_dropout_train_and_eval(device: str) -> None:
 
 def test_activation_modules(device: str) -> None:
     x = mg.tensor([[-1.0, 0.5], [2.0, -3.0]], device=device)
-    np.testing.assert_allclose(nn.ReLU()(x).numpy(), np.maximum(x.numpy(), 0))
-    np.testing.assert_allclose(nn.Tanh()(x).numpy(), np.tanh(x.numpy()), rtol=1e-6)
-    np.testing.assert_allclose(nn.Sigmoid()(x).numpy(), 1 / (1 + np.exp(-x.numpy())), rtol=1e-6)
+    xs = x.numpy()  # the expected values, computed in NumPy
+    assert_close(nn.ReLU()(x), np.maximum(xs, 0))
+    assert_close(nn.Tanh()(x), np.tanh(xs), rtol=1e-6)
+    assert_close(nn.Sigmoid()(x), 1 / (1 + np.exp(-xs)), rtol=1e-6)
     assert nn.Identity()(x) is x
     assert nn.Flatten()(mg.ones(2, 3, 4, device=device)).shape == (2, 12)
-    np.testing.assert_allclose(nn.Softmax(dim=1)(x).numpy().sum(1), 1.0, rtol=1e-6)
+    assert_close(nn.Softmax(dim=1)(x).sum(1), mg.ones(x.shape[0], device=device), rtol=1e-6)
 
 
 def test_loss_modules(device: str) -> None:
@@ -333,14 +335,14 @@ def test_cross_entropy_is_stable_and_ignores() -> None:
     loss = F.cross_entropy(x, mg.tensor([1, -100]))
     assert float(loss) == pytest.approx(2000.0)
     loss.backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[1.0, -1.0], [0.0, 0.0]])
+    assert_close(x.grad, [[1.0, -1.0], [0.0, 0.0]])
 
 
 def test_one_hot(device: str) -> None:
     t = mg.tensor([0, 2, 1], device=device)
     out = F.one_hot(t)
     assert out.dtype == mg.int64 and out.device == mg.device(device)
-    np.testing.assert_array_equal(out.numpy(), np.eye(3, dtype=np.int64)[[0, 2, 1]])
+    assert_close(out, np.eye(3, dtype=np.int64)[[0, 2, 1]], rtol=0, atol=0)
     assert F.one_hot(t, num_classes=5).shape == (3, 5)
     with pytest.raises(RuntimeError, match=r"\[0, 2\)"):
         F.one_hot(t, 2)
@@ -366,7 +368,7 @@ def test_init_functions() -> None:
     assert float(w.sum()) == 0.5 * w.numel()
     q = mg.zeros(3, 5, dtype=mg.float64)
     nn.init.orthogonal_(q, gain=2.0)
-    np.testing.assert_allclose(q.numpy() @ q.numpy().T, 4 * np.eye(3), atol=1e-12)
+    assert_close(q.numpy() @ q.T, 4 * np.eye(3), atol=1e-12)
     assert nn.init.calculate_gain("tanh") == pytest.approx(5 / 3)
     assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
@@ -387,11 +389,11 @@ def test_clip_grad_value_and_norm(device: str) -> None:
     p = nn.Parameter(mg.zeros(3, device=device))
     p.grad = mg.tensor([3.0, -4.0, 0.5], device=device)
     nn.utils.clip_grad_value_([p], 1.0)
-    np.testing.assert_array_equal(p.grad.numpy(), [1.0, -1.0, 0.5])
+    assert_close(p.grad, [1.0, -1.0, 0.5], rtol=0, atol=0)
     p.grad = mg.tensor([3.0, -4.0, 0.0], device=device)
     total = nn.utils.clip_grad_norm_(p, 10.0)
     assert float(total) == pytest.approx(5.0)
-    np.testing.assert_allclose(p.grad.numpy(), [3.0, -4.0, 0.0])  # coef clamped to 1
+    assert_close(p.grad, [3.0, -4.0, 0.0])  # coef clamped to 1
     assert float(nn.utils.clip_grad_norm_([nn.Parameter(mg.zeros(1))], 1.0)) == 0.0
 
 
@@ -400,12 +402,12 @@ def test_pad_sequence(device: str) -> None:
     b = mg.tensor([[4.0]], device=device, requires_grad=True)
     out = nn.utils.pad_sequence([a, b], padding_value=-1.0)
     assert out.shape == (3, 2, 1)
-    np.testing.assert_array_equal(out.detach().numpy()[:, :, 0], [[1, 4], [2, -1], [3, -1]])
+    assert_close(out[:, :, 0], [[1, 4], [2, -1], [3, -1]], rtol=0, atol=0)
     bf = nn.utils.pad_sequence([a, b], batch_first=True)
-    np.testing.assert_array_equal(bf.detach().numpy()[:, :, 0], [[1, 2, 3], [4, 0, 0]])
+    assert_close(bf[:, :, 0], [[1, 2, 3], [4, 0, 0]], rtol=0, atol=0)
     (out * mg.arange(6, device=device).reshape(3, 2, 1)).sum().backward()
-    np.testing.assert_array_equal(a.grad.numpy()[:, 0], [0, 2, 4])
-    np.testing.assert_array_equal(b.grad.numpy()[:, 0], [1])
+    assert_close(a.grad[:, 0], [0, 2, 4], rtol=0, atol=0)
+    assert_close(b.grad[:, 0], [1], rtol=0, atol=0)
     with pytest.raises(ValueError, match="sequence 1"):
         nn.utils.pad_sequence([mg.ones(2, 2), mg.ones(2, 3)])
 

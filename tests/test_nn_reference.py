@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import REFERENCE_TOLERANCES, close_to_reference
 
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
-TOL = {"float64": (1e-10, 1e-12), "float32": (1e-5, 1e-6)}
-DTYPES = tuple(TOL)
+DTYPES = tuple(REFERENCE_TOLERANCES)
 
 
 def _load_table() -> ModuleType:
@@ -52,18 +52,11 @@ def _t(a: np.ndarray, device: str) -> mg.Tensor:
     return mg.tensor(a.copy(), device=device)
 
 
-def _host(t: mg.Tensor) -> np.ndarray:
-    return t.detach().numpy()
-
-
 def assert_matches(actual: mg.Tensor, expected: np.ndarray, dtype: str, device: str,
                    what: str) -> None:
+    """On the device asked for, and close to the fixture (shape, dtype and values)."""
     assert actual.device == mg.device(device), f"{what}: on {actual.device}, expected {device}"
-    got = _host(actual)
-    assert got.shape == expected.shape, f"{what}: shape {got.shape} != {expected.shape}"
-    assert got.dtype == expected.dtype, f"{what}: dtype {got.dtype} != {expected.dtype}"
-    rtol, atol = TOL[dtype]
-    np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=what)
+    close_to_reference(actual, expected, dtype, name=what)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -18,6 +18,7 @@ import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import backend, nn, optim
 from minigrad.nn.utils import clip_grad_norm_
+from minigrad.testing import assert_close
 
 FIXTURE = Path(__file__).resolve().parent / "reference" / "fixtures" / "train_float64.npz"
 with np.load(FIXTURE, allow_pickle=False) as _z:
@@ -52,13 +53,13 @@ def test_training_matches_pytorch(case: dict[str, Any], device: str) -> None:
         loss.backward()
         norm = clip_grad_norm_(model.parameters(), max_norm=1.0)
         opt.step()
-        np.testing.assert_allclose(loss.item(), DATA[f"{case['name']}/losses"][k], rtol=RTOL)
-        np.testing.assert_allclose(norm.item(), DATA[f"{case['name']}/norms"][k], rtol=RTOL)
+        assert_close(loss.item(), DATA[f"{case['name']}/losses"][k], rtol=RTOL)
+        assert_close(norm.item(), DATA[f"{case['name']}/norms"][k], rtol=RTOL)
 
     final = model.state_dict()
     assert sorted(final) == sorted(init)
     for name, value in final.items():
         assert value.dtype == mg.float64 and value.device == mg.device(device)
-        np.testing.assert_allclose(backend.to_host(value.data),
+        assert_close(backend.to_host(value.data),
                                    DATA[f"{case['name']}/final/{name}"], rtol=RTOL,
-                                   atol=1e-12, err_msg=f"{case['name']}: {name}")
+                                   atol=1e-12, name=f"{case['name']}: {name}")

@@ -1,4 +1,4 @@
-"""Switches for recording the graph: ``no_grad``, ``enable_grad`` and anomaly detection."""
+"""Switches for recording the graph (``no_grad``, ``enable_grad``) and the flags ops read."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ class _State:
     """Process-wide flags, read by every op; one attribute read each."""
 
     grad_enabled = True
-    anomaly = False
+    anomaly = False  # set by anomaly.detect_anomaly
+    # The in-place clock: it ticks at every in-place change, and a tensor's version counter
+    # holds the time of its own last change (versions.py). A value saved for backward at
+    # time T is stale if its counter is later than T; backward skips all checks when the
+    # clock has not moved since.
+    clock = 0
 
 
 state = _State()
@@ -74,26 +79,3 @@ class set_grad_enabled(_GradModeContext):
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
-
-
-class detect_anomaly:
-    """Check every gradient for NaN/inf during backward and name the op that made it.
-
-    While enabled, each op also remembers where in your code it was created, and the error
-    shows that traceback. It slows everything down: use it to debug, not to train.
-    """
-
-    def __init__(self, check_nan: bool = True) -> None:
-        self.check_nan = check_nan
-
-    def __enter__(self) -> None:
-        self._prev = state.anomaly
-        state.anomaly = self.check_nan
-
-    def __exit__(self, *exc: object) -> None:
-        state.anomaly = self._prev
-
-
-def is_anomaly_enabled() -> bool:
-    """True inside ``detect_anomaly()``."""
-    return state.anomaly

@@ -13,7 +13,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from minigrad import backend
-from minigrad.tensor import Tensor
+from minigrad.autograd.engine import grad as autograd_grad
+from minigrad.autograd.graph import TensorBase as Tensor
 
 
 class GradcheckError(AssertionError):
@@ -28,8 +29,6 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
     against). Raises :class:`GradcheckError` naming the input, the element, both values and
     the output element, unless ``raise_exception=False`` (then returns False).
     """
-    from minigrad.autograd.engine import grad as autograd_grad
-
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
@@ -99,14 +98,12 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any],
     The gradient is v^T d(fn)/d(inputs) for fixed random ``grad_outputs`` v, computed with
     ``create_graph=True``; finite differences of it are compared with its own backward.
     """
-    from minigrad.autograd.engine import grad as autograd_grad
-
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     outs = fn(*inputs)
     outs = [outs] if isinstance(outs, Tensor) else [o for o in outs if isinstance(o, Tensor)]
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = [Tensor(rng.standard_normal(o.shape), dtype=o.dtype, device=o.device)
+        grad_outputs = [type(o)(rng.standard_normal(o.shape), dtype=o.dtype, device=o.device)
                         for o in outs]
 
     def first_derivative(*xs: Any) -> tuple:

@@ -26,7 +26,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     Samples of different shapes cannot be stacked: pad them (see
     :func:`minigrad.data.pad_batch`) in a custom ``collate_fn``.
     """
-    import minigrad as mg
+    from minigrad import creation as mg  # not the package itself: that would be a cycle
 
     if len(batch) == 0:
         raise ValueError("default_collate: cannot collate an empty batch.")

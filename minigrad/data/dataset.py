@@ -85,7 +85,7 @@ class TensorDataset(Dataset):
         """All rows ``indices`` at once, collated as ``default_collate`` would collate
         ``[self[i] for i in indices]`` but with one gather per tensor instead of one index and
         one stack per sample (the DataLoader's fast path)."""
-        import minigrad as mg
+        from minigrad import creation as mg  # not the package itself: that would be a cycle
 
         idx = np.asarray(indices, dtype=np.int64)
         out = []

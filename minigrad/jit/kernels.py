@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.jit.trace import Node, Program
+from minigrad.jit.trace import Node, Program, save
 from minigrad.ops import elementwise as ew
 
 # Ops a region may contain: elementwise, and their rules use only ufuncs, operators and where.
@@ -184,8 +184,6 @@ class Region:
         made by running the nodes' own rules on symbols (once per dtype)."""
         key = np.dtype(dtype).name
         if key not in self.kernels:
-            from minigrad.jit.scan import save
-
             prog = SymProgram(dtype)
             ins = [Sym(prog, f"in{k}", *p.meta[s]) for k, s in enumerate(self.inputs)]
             env: dict[int, Any] = dict(zip(self.inputs, ins))

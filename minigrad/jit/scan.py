@@ -37,23 +37,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from minigrad import backend
-from minigrad.autograd.function import Op
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.autograd.grad_mode import state as grad_state
+from minigrad.autograd.graph import Op
 from minigrad.jit import kernels
-from minigrad.jit.trace import Node, Program, trace
+from minigrad.jit.trace import Node, Program, save, trace
 from minigrad.tensor import Tensor
 
 _new = object.__new__
-
-
-def save(ctx: Any, cls: type, xs: Sequence[Any], y: Any) -> None:
-    """Keep what ``cls.backward`` reads, as ``Op.apply`` does: the inputs at
-    ``cls.save_inputs``, then the output(s) if ``cls.save_output``."""
-    saved = [xs[i] for i in cls.save_inputs]
-    if cls.save_output:
-        saved.extend(y if type(y) is tuple else (y,))
-    ctx._saved = ctx.saved = saved  # ``saved`` until the engine reads only ``_saved``
 
 
 class TraceCache:

@@ -28,8 +28,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Sequence
 
-from minigrad.autograd.function import Function, Op
+from minigrad.autograd.function import Function
 from minigrad.autograd.grad_mode import no_grad
+from minigrad.autograd.graph import Op
 from minigrad.ops import nn_ops, shape
 from minigrad.ops.linalg import Linear, MatMul
 from minigrad.tensor import Tensor, _make
@@ -295,3 +296,12 @@ def _same_values(a: Tensor, b: Tensor) -> bool:
 
 def _kinds(values: tuple) -> str:
     return "(" + ", ".join(type(v).__name__ for v in values) + ")"
+
+
+def save(ctx: Any, cls: type, xs: Sequence[Any], y: Any) -> None:
+    """Keep what ``cls.backward`` reads, as ``Op.apply`` does: the inputs at
+    ``cls.save_inputs``, then the output(s) if ``cls.save_output``."""
+    saved = [xs[i] for i in cls.save_inputs]
+    if cls.save_output:
+        saved.extend(y if type(y) is tuple else (y,))
+    ctx._saved = saved

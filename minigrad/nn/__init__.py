@@ -9,6 +9,7 @@
 """
 
 from minigrad.nn import functional, init, tbptt, utils
+from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
 from minigrad.nn.layers import (
     Dropout,
     Embedding,
@@ -23,7 +24,7 @@ from minigrad.nn.layers import (
     Tanh,
 )
 from minigrad.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
-from minigrad.nn.module import Module, ModuleDict, ModuleList, Sequential
+from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.nn.rnn import (
     GRU,

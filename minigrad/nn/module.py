@@ -17,7 +17,7 @@ model was built (never in hash order), and a checkpoint's keys are the attribute
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 from minigrad import backend, dtypes
 from minigrad.autograd.grad_mode import no_grad
@@ -412,20 +412,7 @@ def _check_name(name: str, kind: str) -> None:
 
 
 def _parse_to(args: tuple, kwargs: dict) -> tuple:
-    device = kwargs.pop("device", None)
-    dtype = kwargs.pop("dtype", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-    for a in args:
-        if isinstance(a, Tensor):
-            device, dtype = a.device, a.dtype
-        elif isinstance(a, backend.Device) or (isinstance(a, str) and a.split(":")[0] in
-                                                ("cpu", "cuda")):
-            device = a
-        else:
-            dtype = a
-    dev = None if device is None else backend.device(device)
-    dt = None if dtype is None else dtypes.to_dtype(dtype)
+    dev, dt = dtypes.parse_to(args, kwargs)  # the same forms as Tensor.to
     if dt is not None and dt.kind != "f":
         raise TypeError(f"Module.to only accepts floating point dtypes, got {dt}")
     return dev, dt
@@ -437,161 +424,3 @@ def _convert(arr: Any, device: Any, dtype: Any) -> Any:
     if dtype is not None and arr.dtype.kind == "f" and arr.dtype != dtype:
         arr = arr.astype(dtype)  # only floating tensors change dtype, as in PyTorch
     return arr
-
-
-# --------------------------------------------------------------------------- containers
-
-class Sequential(Module):
-    """Modules applied one after another: ``Sequential(Linear(4, 8), Tanh(), Linear(8, 2))``.
-
-    Also accepts an ``OrderedDict`` of named modules. Indexing gives a module (or, with a
-    slice, a new Sequential sharing them); ``len``, iteration and ``append`` work as on a list.
-    """
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for name, m in args[0].items():
-                self.add_module(name, m)
-        else:
-            for i, m in enumerate(args):
-                self.add_module(str(i), m)
-
-    def forward(self, x: Any) -> Any:
-        """Feed ``x`` through the modules in order; return the last one's output."""
-        for m in self._modules.values():
-            x = m(x)
-        return x
-
-    def __getitem__(self, idx: int | slice) -> Any:
-        if isinstance(idx, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[idx]))
-        return list(self._modules.values())[_index(idx, len(self))]
-
-    def __setitem__(self, idx: int, module: Module) -> None:
-        key = list(self._modules)[_index(idx, len(self))]
-        self.add_module(key, module)
-
-    def __delitem__(self, idx: int | slice) -> None:
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]:
-            del self._modules[key]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> Sequential:
-        """Add each of ``modules`` at the end, in order; returns self."""
-        for m in modules:
-            self.append(m)
-        return self
-
-
-class ModuleList(Module):
-    """A list of modules whose parameters are registered (a plain Python list hides them)."""
-
-    def __init__(self, modules: Iterable[Module] | None = None) -> None:
-        super().__init__()
-        if modules is not None:
-            self.extend(modules)
-
-    def __getitem__(self, idx: int | slice) -> Any:
-        if isinstance(idx, slice):
-            return ModuleList(list(self._modules.values())[idx])
-        return self._modules[str(_index(idx, len(self)))]
-
-    def __setitem__(self, idx: int, module: Module) -> None:
-        self.add_module(str(_index(idx, len(self))), module)
-
-    def __delitem__(self, idx: int | slice) -> None:
-        mods = list(self._modules.values())
-        del mods[idx]
-        self._modules.clear()
-        self.extend(mods)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> ModuleList:
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        """Add each of ``modules`` at the end, in order; returns self."""
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index: int, module: Module) -> None:
-        """Insert ``module`` before position ``index``."""
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self._modules.clear()
-        self.extend(mods)
-
-
-class ModuleDict(Module):
-    """A dict of modules (insertion-ordered) whose parameters are registered."""
-
-    def __init__(self, modules: Mapping[str, Module] | Iterable | None = None) -> None:
-        super().__init__()
-        if modules is not None:
-            self.update(modules)
-
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
-    def __setitem__(self, key: str, module: Module) -> None:
-        self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._modules
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def keys(self) -> Iterable[str]:
-        """The names of the modules, in insertion order."""
-        return self._modules.keys()
-
-    def values(self) -> Iterable[Module]:
-        """The modules, in insertion order."""
-        return self._modules.values()
-
-    def items(self) -> Iterable[tuple[str, Module]]:
-        """``(name, module)`` pairs, in insertion order."""
-        return self._modules.items()
-
-    def pop(self, key: str) -> Module:
-        """Remove the module ``key`` and return it."""
-        return self._modules.pop(key)
-
-    def update(self, modules: Mapping[str, Module] | Iterable) -> None:
-        """Add (or replace) modules from a mapping or an iterable of ``(name, module)`` pairs."""
-        items = modules.items() if isinstance(modules, Mapping) else modules
-        for key, m in items:
-            self.add_module(key, m)
-
-
-def _index(idx: int, n: int) -> int:
-    if not -n <= idx < n:
-        raise IndexError(f"index {idx} is out of range for a container of {n} modules")
-    return idx % n

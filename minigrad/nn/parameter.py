@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minigrad.autograd.graph import init_fields
 from minigrad.tensor import Tensor
 
 
@@ -19,14 +20,9 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = Tensor([])
-        src = data.data if isinstance(data, Tensor) else Tensor(data).data
-        self.data = src
-        self.grad = None
-        self.requires_grad = False
-        self._node = None
-        self._idx = 0
-        self._version = data._version if isinstance(data, Tensor) else [0]
-        self._hooks = None
+        init_fields(self, data.data if isinstance(data, Tensor) else Tensor(data).data)
+        if isinstance(data, Tensor):
+            self._version = data._version  # shares memory with data, so shares its counter
         if requires_grad:
             self.requires_grad_(True)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from minigrad import backend
+from minigrad.autograd.graph import TensorBase as Tensor
+from minigrad.autograd.graph import make
 
 xp_of = backend.get_array_module
 
@@ -88,10 +90,12 @@ def swap_last(g: Any) -> Any:
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
-    if isinstance(cond, Tensor) or isinstance(a, Tensor) or isinstance(b, Tensor):
-        from minigrad.tensor import where as tensor_where
-
-        return tensor_where(cond, a, b)
+    if isinstance(a, Tensor) or isinstance(b, Tensor):  # Tensor.where(condition, other)
+        like = a if isinstance(a, Tensor) else b
+        if not isinstance(a, Tensor):
+            a = make(xp_of(like.data).asarray(a, dtype=like.data.dtype))
+        return a.where(cond, b)
+    cond = cond.data if isinstance(cond, Tensor) else cond
     return xp_of(cond).where(cond, a, b)
 
 
@@ -107,17 +111,7 @@ def cast(g: Any, dtype: Any) -> Any:
     return g.to(dtype) if isinstance(g, Tensor) else g.astype(dtype)
 
 
-def concat(gs: list, axis: int) -> Any:
-    if any(isinstance(g, Tensor) for g in gs):
-        from minigrad.creation import cat
-
-        return cat([g if isinstance(g, Tensor) else _make(g) for g in gs], axis)
-    return xp_of(gs[0]).concatenate(gs, axis=axis)
-
-
 def as_array(y: Any) -> Any:
     """NumPy turns 0-d results into NumPy scalars; tensors always hold arrays."""
     return backend.ensure_array(y)
 
-
-from minigrad.tensor import Tensor, _make  # noqa: E402  (tensor.py imports the ops)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from minigrad.autograd.function import Op
+from minigrad import backend
+from minigrad.autograd.graph import Op
 from minigrad.ops.common import as_array, cast, log, shape_of, sign, unbroadcast, where, xp_of
+from minigrad.ops.shape import ToDevice
 
 
 class Add(Op):
@@ -56,7 +58,7 @@ class Mul(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        a, b = ctx.saved
+        a, b = ctx.saved_tensors
         return unbroadcast(g * b, shape_of(a)), unbroadcast(g * a, shape_of(b))
 
 
@@ -72,7 +74,7 @@ class Div(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        a, b = ctx.saved
+        a, b = ctx.saved_tensors
         ga = g / b
         gb = None if shape_of(b) is None else unbroadcast(-ga * a / b, b.shape)
         return unbroadcast(ga, shape_of(a)), gb
@@ -91,7 +93,7 @@ class Pow(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        a, b, y = ctx.saved
+        a, b, y = ctx.saved_tensors
         ga = gb = None
         if shape_of(a) is not None:
             if shape_of(b) is None:  # the common case, x ** 2
@@ -132,7 +134,7 @@ class Exp(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        (y,) = ctx.saved
+        (y,) = ctx.saved_tensors
         return g * y
 
 
@@ -148,7 +150,7 @@ class Log(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        (x,) = ctx.saved
+        (x,) = ctx.saved_tensors
         return g / x
 
 
@@ -164,7 +166,7 @@ class Sqrt(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        (y,) = ctx.saved
+        (y,) = ctx.saved_tensors
         return g / (2 * y)
 
 
@@ -180,7 +182,7 @@ class Abs(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        (x,) = ctx.saved
+        (x,) = ctx.saved_tensors
         return g * sign(x)
 
 
@@ -196,7 +198,7 @@ class Tanh(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        (y,) = ctx.saved
+        (y,) = ctx.saved_tensors
         return g * (1 - y * y)
 
 
@@ -218,7 +220,7 @@ class Sigmoid(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        (y,) = ctx.saved
+        (y,) = ctx.saved_tensors
         return g * y * (1 - y)
 
 
@@ -234,7 +236,7 @@ class Relu(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        (y,) = ctx.saved
+        (y,) = ctx.saved_tensors
         return g * (y > 0)
 
 
@@ -246,12 +248,14 @@ class Clamp(Op):
 
     @staticmethod
     def forward(ctx: Any, x: Any, lo: Any, hi: Any) -> Any:
+        if lo is None and hi is None:
+            raise RuntimeError("clamp: give at least one of min and max")
         ctx.lo, ctx.hi = lo, hi
         return xp_of(x).clip(x, lo, hi)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        (x,), lo, hi = ctx.saved, ctx.lo, ctx.hi
+        (x,), lo, hi = ctx.saved_tensors, ctx.lo, ctx.hi
         inside = x == x  # NaN stays out of both tests below
         if lo is not None:
             inside = inside & (x >= lo)
@@ -273,7 +277,7 @@ class Where(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        (cond,), (sa, sb) = ctx.saved, ctx.shapes
+        (cond,), (sa, sb) = ctx.saved_tensors, ctx.shapes
         return (None, unbroadcast(where(cond, g, 0), sa) if sa is not None else None,
                 unbroadcast(where(cond, 0, g), sb) if sb is not None else None)
 
@@ -315,3 +319,32 @@ class Compare(Op):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, name: str) -> Any:
         return getattr(a, name)(b)
+
+
+class Sign(Op):
+    """-1, 0 or 1 by the sign of each element; no gradient (it is 0 almost everywhere)."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return xp_of(x).sign(x)
+
+
+class Invert(Op):
+    """``~x``: logical not of a bool tensor, bitwise not of an integer one; no gradient."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return ~x
+
+
+def convert(x: Any, device: Any, dtype: Any) -> Any:
+    """``x`` on ``device`` with ``dtype`` (None: keep), differentiably; ``x`` if unchanged."""
+    if device is not None and device != backend.device_of(x.data):
+        x = ToDevice.apply(x, device)
+    if dtype is not None and dtype != x.data.dtype:
+        x = Cast.apply(x, dtype)
+    return x

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from minigrad.autograd.function import Op
+from minigrad.autograd.graph import Op
 from minigrad.ops.common import swap_last, unbroadcast
 
 
@@ -33,7 +33,7 @@ class MatMul(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        a, b = ctx.saved
+        a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a  # (k,) -> (1, k)
         b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b  # (k,) -> (k, 1)
@@ -76,7 +76,7 @@ class Linear(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        x, w = ctx.saved
+        x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         gx = g @ w if need_x else None
         gw = gb = None

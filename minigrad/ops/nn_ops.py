@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigrad import backend
-from minigrad.autograd.function import Op
+from minigrad.autograd.graph import Op
 from minigrad.ops.common import as_array, unbroadcast, xp_of
 
 

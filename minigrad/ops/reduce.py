@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from minigrad.autograd.function import Op
-from minigrad.ops.common import as_array, expand_reduced, reduced_shape, xp_of
+from minigrad.autograd.graph import Op
+from minigrad.dtypes import sum_dtype
+from minigrad.ops.common import as_array, expand_reduced, normalize_axis, reduced_shape, xp_of
 
 
 def _count(shape: tuple, axis: tuple | None) -> int:
@@ -63,7 +64,7 @@ class Var(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        (x,), axis = ctx.saved, ctx.axis
+        (x,), axis = ctx.saved_tensors, ctx.axis
         d = x - x.mean(axis=axis, keepdims=True)  # recomputed: cheaper to keep x than x - mean
         gx = expand_reduced(g, x.shape, axis, ctx.keepdims) * (2 * d) / max(ctx.dof, 0)
         return gx, None, None, None
@@ -90,7 +91,7 @@ class AMax(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        (x, y), axis, keep = ctx.saved, ctx.axis, ctx.keepdims
+        (x, y), axis, keep = ctx.saved_tensors, ctx.axis, ctx.keepdims
         y = expand_reduced(y, x.shape, axis, keep)
         # a NaN maximum equals nothing, not even itself: the NaNs are the "ties" (PyTorch);
         # v != v tests for NaN on arrays and, under create_graph, on Tensors alike
@@ -140,3 +141,79 @@ class ArgMax(Op):
             r = getattr(x.reshape(-1), name)()
             return as_array(r).reshape((1,) * x.ndim if keepdims else ()).astype("int64")
         return as_array(getattr(x, name)(axis=axis, keepdims=keepdims)).astype("int64")
+
+
+# ----------------------------------------------------------------------------------------
+# The Tensor methods' side of these ops: ``dim``/``axis`` aliases, dtype rules, validation.
+
+def dim_args(dim: Any, axis: Any, keepdim: bool, keepdims: bool | None) -> tuple:
+    """Accept NumPy's ``axis``/``keepdims`` as aliases of PyTorch's ``dim``/``keepdim``."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("give dim or axis, not both")
+        dim = axis
+    return dim, keepdim if keepdims is None else keepdims
+
+
+def sum(x: Any, dim: Any, keepdim: bool, dtype: Any) -> Any:  # noqa: A001 - Tensor.sum
+    """Sum over ``dim``; integer and bool sums accumulate in int64, as PyTorch."""
+    ndim = x.data.ndim
+    x = x if dtype is None else x.to(dtype)
+    acc = sum_dtype(x.data.dtype)
+    x = x if acc == x.data.dtype else x.to(acc)
+    return Sum.apply(x, normalize_axis(dim, ndim), keepdim)
+
+
+def mean(x: Any, dim: Any, keepdim: bool, dtype: Any) -> Any:
+    """Mean over ``dim``; a floating dtype is required (or given as ``dtype``)."""
+    ndim = x.data.ndim
+    x = x if dtype is None else x.to(dtype)
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"mean(): expected a floating point tensor, got {x.data.dtype}; "
+                           "use x.float().mean() or mean(dtype=mg.float32)")
+    return Mean.apply(x, normalize_axis(dim, ndim), keepdim)
+
+
+def var(x: Any, dim: Any, unbiased: bool | None, keepdim: bool, correction: int | None) -> Any:
+    """Variance; ``correction=1`` (Bessel's, the default) divides by n - 1, as PyTorch."""
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return Var.apply(x, normalize_axis(dim, x.data.ndim), correction, keepdim)
+
+
+def max_min(x: Any, dim: Any, keepdim: bool, name: str) -> Any:
+    """``x.max()``, ``x.max(dim)`` (values and indices) or a tuple ``dim``; "min" likewise."""
+    ndim = x.data.ndim
+    if isinstance(dim, int):
+        values, indices = MaxDim.apply(x, normalize_axis(dim, ndim)[0] if ndim else 0,
+                                       keepdim, name)
+        return MaxResult(values, indices)
+    return AMax.apply(x, normalize_axis(dim, ndim), keepdim, name)
+
+
+def amax(x: Any, dim: Any, keepdim: bool, name: str) -> Any:
+    """Largest (``name="max"``) or smallest values over ``dim``; ties share the gradient."""
+    return AMax.apply(x, normalize_axis(dim, x.data.ndim), keepdim, name)
+
+
+def argmax(x: Any, dim: int | None, keepdim: bool, name: str) -> Any:
+    """Index of the largest (``name="argmax"``) or smallest value, over ``dim`` or all."""
+    ax = None if dim is None else normalize_axis(dim, x.data.ndim)[0]
+    return ArgMax.apply(x, ax, keepdim, name)
+
+
+class MaxResult(NamedTuple):
+    """What ``x.max(dim)`` returns, as PyTorch: the values and their indices."""
+
+    values: Any
+    indices: Any
+
+
+class AllAny(Op):
+    """True if every (``name="all"``) or any (``"any"``) element is true; no gradient."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, name: str) -> Any:
+        return as_array(getattr(x, name)())

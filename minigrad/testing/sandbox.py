@@ -40,6 +40,7 @@ import types
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from minigrad.testing.checks import load_checks
 from minigrad.testing.grading import (
     InstructorError,
     _error_message,
@@ -228,8 +229,6 @@ def _child(result: Any, output: Any, checks: str, submission: str, module: str, 
     _limit_memory(memory_mb)
     verdict: dict[str, Any]
     try:
-        from minigrad.testing.grade import load_checks  # here: the parent imports grade first
-
         grader = load_checks(checks).grader
         sub = load_submission(submission, module=module, capture=False)
         if isinstance(sub, BaseException):

@@ -4,7 +4,7 @@ Each case holds ONE expression, ``fn(m, *tensors)``, that is evaluated both with
 (``m`` is the ``torch`` module, the tensors are ``torch.Tensor``) by
 ``tests/reference/generate_ops.py`` and with minigrad (``m`` is the ``minigrad`` module) by
 ``tests/test_reference_ops.py``. Only method and function names that PyTorch and minigrad
-share (see ``shared/API.md``) may appear in an expression.
+share (minigrad's public API mirrors PyTorch's names) may appear in an expression.
 
 Inputs are described by :class:`Inp` specs; :func:`make_inputs` turns them into NumPy arrays
 (float64 for floating inputs, int64 for index arrays, bool for masks) from a seed derived
