@@ -51,11 +51,15 @@ mg.manual_seed(0)
 # let the input and forget gates also *peek* at the cell state c_{t-1}, and the output gate
 # at the new c_t, through elementwise weights p_i, p_f, p_o (one per unit):
 #
-# $$i_t = \sigma(W_i x_t + U_i h_{t-1} + p_i \odot c_{t-1} + b_i), \quad
-#   f_t = \sigma(W_f x_t + U_f h_{t-1} + p_f \odot c_{t-1} + b_f)$$
-# $$c_t = f_t \odot c_{t-1} + i_t \odot \tanh(W_g x_t + U_g h_{t-1} + b_g)$$
-# $$o_t = \sigma(W_o x_t + U_o h_{t-1} + p_o \odot c_t + b_o), \quad
-#   h_t = o_t \odot \tanh(c_t)$$
+# $$
+# \begin{aligned}
+# i_t &= \sigma(W_i x_t + U_i h_{t-1} + p_i \odot c_{t-1} + b_i)\\
+# f_t &= \sigma(W_f x_t + U_f h_{t-1} + p_f \odot c_{t-1} + b_f)\\
+# c_t &= f_t \odot c_{t-1} + i_t \odot \tanh(W_g x_t + U_g h_{t-1} + b_g)\\
+# o_t &= \sigma(W_o x_t + U_o h_{t-1} + p_o \odot c_t + b_o)\\
+# h_t &= o_t \odot \tanh(c_t)
+# \end{aligned}
+# $$
 #
 # A cell for `nn.Recurrent` is a Module with `forward(x_t, state) -> new state`; the state
 # here is the pair (h, c), and its first element is what the layer outputs at each step.
