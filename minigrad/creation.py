@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Sequence
 
 import numpy as np
@@ -46,11 +47,18 @@ def _on(dev: backend.Device, fill: Any, shape: tuple, dt: Any) -> Any:
         return fill(cp, shape, dt)
 
 
+def _size(n: Any) -> int:
+    """One dimension: an int (Python's or NumPy's); 2.5 and True are refused, not rounded."""
+    if isinstance(n, bool):
+        raise TypeError(f"{n!r} is not a size")
+    return operator.index(n)
+
+
 def _shape(shape: Sequence[Any]) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     try:
-        out = tuple(int(s) for s in shape)
+        out = tuple(_size(s) for s in shape)
     except TypeError:
         raise TypeError(f"a shape must be integers, got {shape!r}") from None
     if any(s < 0 for s in out):
@@ -133,6 +141,11 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     """``[start, start + step, ...)`` up to ``end``; int64 when all arguments are ints."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError(f"arange: step must be nonzero, got {step!r}")
+    if (end - start) * step < 0:  # PyTorch refuses a range that the step walks away from
+        raise ValueError(f"arange: the step {step!r} goes away from end ({start!r} to {end!r}): "
+                         "use a step of the other sign, or swap start and end")
     if dtype is None:
         ints = all(isinstance(v, int) for v in (start, end, step))
         dtype = dtypes.int64 if ints else dtypes.get_default_dtype()

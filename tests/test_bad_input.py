@@ -207,6 +207,11 @@ add("Embedding-index-out-of-range", lambda: nn.Embedding(5, 2)(mg.tensor([1, 5])
     "5")
 add("Embedding-float-index", lambda: nn.Embedding(5, 2)(mg.tensor([1.0])), TypeError,
     "int|index")
+for bad in (2.5, True, "3"):
+    add(f"randn-size={bad!r}", lambda bad=bad: mg.randn(bad), TypeError, "shape")
+    add(f"zeros-shape=(2, {bad!r})", lambda bad=bad: mg.zeros((2, bad)), TypeError, "shape")
+add("arange-step=0", lambda: mg.arange(0, 5, 0), ValueError, "step")
+add("arange-step-away-from-end", lambda: mg.arange(0, 5, -1), ValueError, "step")
 for bad in (-0.1, 1.5, "0.5", True):
     add(f"Dropout-p={bad!r}", lambda bad=bad: nn.Dropout(bad), ValueError, "p")
 for bad in (-1, 2.5, True):
