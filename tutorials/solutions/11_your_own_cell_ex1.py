@@ -10,15 +10,15 @@ Run: ``python tutorials/solutions/11_your_own_cell_ex1.py [--quick]``.
 """
 
 import math
-import os
-import sys
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import banner, quick_mode
 
-QUICK = "--quick" in sys.argv or os.environ.get("MINIGRAD_QUICK", "") not in ("", "0")
+QUICK = quick_mode()
+banner("11 your own cell, exercise 1: the minimal gated unit")
 
 
 class MinimalGatedUnit(nn.Module):

@@ -9,16 +9,16 @@ Run: ``python tutorials/solutions/11_your_own_cell_ex2.py [--quick]``.
 """
 
 import math
-import os
-import sys
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.jit import TraceError
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import banner, quick_mode
 
-QUICK = "--quick" in sys.argv or os.environ.get("MINIGRAD_QUICK", "") not in ("", "0")
+QUICK = quick_mode()
+banner("11 your own cell, exercise 2: dropout outside the cell")
 
 
 class PeepholeLSTMCell(nn.Module):
