@@ -273,8 +273,8 @@ assert worst < 1e-12
 # %% [markdown]
 # ## Training both ways
 #
-# Same start, same optimiser (SGD with momentum μ: v ← μ v + δp, p ← p - lr v, PyTorch's
-# rule), one run with `mg.optim.SGD` and autograd, one with the NumPy gradients and the
+# Same start, same optimiser (SGD with momentum $\mu$: $v \leftarrow \mu v + \delta p$,
+# $p \leftarrow p - \text{lr}\, v$, PyTorch's rule), one run with `mg.optim.SGD` and autograd, one with the NumPy gradients and the
 # same two lines of update by hand. If the gradients agree, the two runs stay on top of each
 # other.
 
