@@ -176,9 +176,9 @@ assert np.allclose(h_lib, np.tanh(a_grid)) and not np.allclose(h_lib, np.arctan(
 # > $h_t = 0$, the read-out's gradient $\delta W_{hy} = \sum_t \delta\hat y_t^T h_t$ is 0,
 # > and with $W_{hy} = 0$ no gradient reaches $h_t$
 # > ($\delta h_t = \delta\hat y_t W_{hy} + \dots = 0$), so $W_{ih}$, $W_{hh}$ and the hidden
-# > biases never move; only $b_y$ learns, the mean of the targets. Weights must start random and small (PyTorch draws them from
-# > $U(-1/\sqrt{H}, 1/\sqrt{H})$, as `make_params` does). The check uses our BPTT
-# > below on all-zero parameters.
+# > biases never move; only $b_y$ learns, the mean of the targets. Weights must start random
+# > and small (PyTorch draws them from $U(-1/\sqrt{H}, 1/\sqrt{H})$, as `make_params` does).
+# > The check uses our BPTT below on all-zero parameters.
 
 # %% [markdown]
 # Here is what autograd records for $T = 3$ steps (drawn with `mg.viz`, see tutorial 1): the
@@ -274,9 +274,9 @@ assert worst < 1e-12
 # ## Training both ways
 #
 # Same start, same optimiser (SGD with momentum $\mu$: $v \leftarrow \mu v + \delta p$,
-# $p \leftarrow p - \text{lr}\, v$, PyTorch's rule), one run with `mg.optim.SGD` and autograd, one with the NumPy gradients and the
-# same two lines of update by hand. If the gradients agree, the two runs stay on top of each
-# other.
+# $p \leftarrow p - \text{lr}\, v$, PyTorch's rule), one run with `mg.optim.SGD` and autograd,
+# one with the NumPy gradients and the same two lines of update by hand. If the gradients
+# agree, the two runs stay on top of each other.
 
 # %%
 steps = 60 if QUICK else 600
