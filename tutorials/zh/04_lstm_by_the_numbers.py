@@ -368,7 +368,7 @@ assert gap > 0.1 and np.array_equal(h_none.numpy(), h_zero.numpy())
 # >   梯度能修好它）。
 # >
 # > 改正后的版本就是上面的 `lstm_step_numpy`：堆叠的 $W_{ih}$ 和 $W_{hh}$ 里四个分开的块，每一侧
-# > 一种矩阵形状，辅助函数都有定义，与 `LSTMCell` 对照到 1e-12。两个检查：input_size ≠ H 时形状
+# > 一种矩阵形状，辅助函数都有定义，与 `LSTMCell` 对照到 1e-12。两个检查：`input_size` $\ne H$ 时形状
 # > 错误立刻暴露；全零的 LSTM 不管读到什么都输出零。
 
 # %%
