@@ -331,15 +331,25 @@ _NOT_PROSE = [re.compile(r"\$\$.*?\$\$", re.S), re.compile(r"\$[^$]+\$"),
               re.compile(r"`[^`\n]*`")]
 
 
+def _blank(match: re.Match) -> str:
+    return re.sub(r"[^\n]", " ", match.group())
+
+
 def plain_maths(source: str) -> list[tuple[int, str]]:
-    """``(line, text)`` of each markdown line of a percent script with maths outside ``$``."""
+    """``(line, text)`` of each markdown line of a percent script with maths outside ``$``,
+    or with an inline formula that runs on over the lines of a ``>`` quote (a notebook
+    typesets the next line's ``>`` inside the formula; the docs drop it)."""
     found, line = [], 1
     for header, body in tutorial_build.raw_cells(source):
         line += header.count("\n")
         if tutorial_build.kind_of(header) == "markdown":
-            prose = body
-            for pattern in _NOT_PROSE:  # blanked, keeping the line breaks
-                prose = pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), prose)
+            prose = _NOT_PROSE[0].sub(_blank, body)
+            for m in _NOT_PROSE[1].finditer(prose):
+                if re.search(r"\n#\s*>", m.group()):
+                    at = prose.count("\n", 0, m.start())
+                    found.append((line + at, body.split("\n")[at]))
+            for pattern in _NOT_PROSE[1:]:  # blanked, keeping the line breaks
+                prose = pattern.sub(_blank, prose)
             for i, (text, original) in enumerate(zip(prose.split("\n"),
                                                      body.split("\n"))):
                 if _PLAIN_MATHS.search(text):
@@ -357,6 +367,8 @@ def test_plain_maths_is_found_outside_dollars_only():
         assert plain_maths(cell.format(fine)) == [], fine
     display = "# %% [markdown]\n# $$\n# a_t = \\tanh(x_t)\n# $$\n# and $y =\n# x_t$.\n"
     assert plain_maths(display) == []
+    quoted = "# %% [markdown]\n# > and $y =\n# > x_t$.\n"
+    assert plain_maths(quoted) == [(2, "# > and $y =")]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -336,8 +336,8 @@ assert (W_004["f"][0] @ hx).shape == (2,) and abs(sigma(0.3) - 0.5744) < 5e-5
 # > **Where the sources go wrong: an LSTM without its memory**
 # >
 # > *循环神经网络(Recurrent Neural Networks) - 原理与代码实例讲解* (section 4.2) writes the LSTM
-# > as one update $h_t = \sigma(W_i[x_t, h_{t-1}] + b_i) \cdot h_{t-1} +
-# > \sigma(W_f[x_t, h_{t-1}] + b_f) \cdot \tanh(W_c[x_t, h_{t-1}] + b_c)$ and an output
+# > as one update $h_t = \sigma(W_i[x_t, h_{t-1}] + b_i) \cdot h_{t-1}$
+# > ${} + \sigma(W_f[x_t, h_{t-1}] + b_f) \cdot \tanh(W_c[x_t, h_{t-1}] + b_c)$ and an output
 # > $y_t = \sigma(W_o[x_t, h_t] + b_o) \cdot \tanh(h_t)$, and (section 3.2) starts from
 # > $h_0 = x_1$. Four things differ from the LSTM (Hochreiter &
 # > Schmidhuber 1997; Gers et al. 2000), which is what PyTorch, the other articles and this
