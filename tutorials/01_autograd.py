@@ -39,8 +39,8 @@ mg.manual_seed(0)
 # `requires_grad`. Operations on a tensor that requires grad are *recorded*: the result
 # remembers which operation made it (`grad_fn`) and where its inputs came from.
 #
-# We compute a tiny regression loss, with x the inputs, w the weights, b the bias and
-# y the targets:
+# We compute a tiny regression loss, with $x$ the inputs, $w$ the weights, $b$ the bias and
+# $y$ the targets:
 #
 # $$\hat y_n = \sum_k x_{nk} w_k + b, \qquad L = \sum_n (\hat y_n - y_n)^2 .$$
 

@@ -57,8 +57,8 @@ DT = mg.float64  # float64 throughout, so "equal" can mean equal to ~1e-15
 # years must stay unseen), train on 1700-1955 and keep 1956-2008 for testing.
 # The 256 training years give 255 (input, target) pairs: every year but the last is an
 # input, every year but the first a target, so even the last target, 1955, is a training
-# year. The pairs are cut into B = 5 windows of T = 51 years, processed side by side as a
-# batch: tensors of shape (T, B, 1), time first.
+# year. The pairs are cut into $B = 5$ windows of $T = 51$ years, processed side by side as
+# a batch: tensors of shape $(T, B, 1)$, time first.
 
 # %%
 series = load_sunspots(monthly=False)
@@ -123,7 +123,7 @@ x, y = mg.tensor(x_np, dtype=DT), mg.tensor(y_np, dtype=DT)
 # %% [markdown]
 # Our three lines compute exactly what the library's cell and layer compute, given the same
 # weights. `mg.nn.RNN` has two ways to run: `fused=False` runs this very loop of cells (with
-# all T input products done as one matrix product up front), and the default, compiled path
+# all $T$ input products done as one matrix product up front), and the default, compiled path
 # runs the whole sequence as *one* graph node: `minigrad.jit` traces this same cell once and
 # replays its ops, and their own backward rules in reverse time, for every step (the BPTT you
 # are about to write by hand, derived instead of written). Both agree with our loop:
@@ -367,9 +367,9 @@ print(f"RESULT: autograd vs hand BPTT max gradient difference {worst:.1e}; after
 #    away from $T$. Check both with `mg.autograd.grad`, for the default $W_{hh}$ and for
 #    $W_{hh} \times 4$.
 #    Solution: tutorials/solutions/02_rnn_by_hand_ex2.py
-# 3. **Truncated BPTT by hand.** Tutorial 6 cuts long sequences into windows of k steps and
+# 3. **Truncated BPTT by hand.** Tutorial 6 cuts long sequences into windows of $k$ steps and
 #    stops the gradient at each window's start. Which line of `loss_and_grads_by_hand` must
 #    change? Make the change, check it against autograd on the unrolled RNN with
-#    `h = h.detach()` every k steps, and predict how the truncated gradient's direction
-#    compares with the full one for k = 2, 4, 8, 16, 32 before measuring it.
+#    `h = h.detach()` every $k$ steps, and predict how the truncated gradient's direction
+#    compares with the full one for $k = 2, 4, 8, 16, 32$ before measuring it.
 #    Solution: tutorials/solutions/02_rnn_by_hand_ex3.py

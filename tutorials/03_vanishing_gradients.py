@@ -229,16 +229,16 @@ savefig(fig, "03_adding_problem.png")
 # What full mode shows (1,500 steps per run; we measured the test MSE, against 0.167 for
 # predicting the mean):
 #
-# | T | RNN | LSTM | GRU |
+# | $T$ | RNN | LSTM | GRU |
 # |---|---|---|---|
 # | 10 | 0.0034 | 0.0002 | 0.0001 |
 # | 50 | 0.1556 | 0.0005 | 0.0003 |
 # | 100 | 0.1854 | 0.0010 | 0.0004 |
 #
-# At T = 10 every cell solves it: the two values are never far from the end. As T grows,
+# At $T = 10$ every cell solves it: the two values are never far from the end. As $T$ grows,
 # the plain RNN stays at the baseline (it has learned to predict the mean) while the LSTM
 # and the GRU, whose gradients reach the marked steps, bring the error down by orders of
-# magnitude. Quick mode trains 120 steps at T = 10 only: too few for any conclusion, and
+# magnitude. Quick mode trains 120 steps at $T = 10$ only: too few for any conclusion, and
 # any of the three may come out "not solved".
 #
 # ## 3. The gradient through time, after training

@@ -166,7 +166,7 @@ assert abs(dh_dc_prev[0] - 0.2890) < 5e-5
 # ## Same check, bigger and random
 #
 # A single example could hide a transposed matrix (all our sizes were tiny). So: the
-# NumPy equations above against `LSTMCell` with input_size = 5, H = 4, a batch of 3 and
+# NumPy equations above against `LSTMCell` with `input_size = 5`, $H = 4$, a batch of 3 and
 # random weights, in float64.
 
 # %%
@@ -287,9 +287,9 @@ assert np.allclose(h_new, [0.3386, -0.1293], atol=5e-5)
 # %% [markdown]
 # **Onto the module's parameters.** $W_f$ acts on $[h_{t-1}, x_t]$, so its first two columns
 # are the hidden-side block $W_{hf}$ and its last two the input-side block $W_{if}$. Stacked in
-# the gate order $(i, f, g, o)$, the hidden-side blocks make `weight_hh` (8, 2), the input-side
-# blocks `weight_ih` (8, 2); each gate's single bias goes into `bias_ih`, with `bias_hh` zero
-# (only their sum matters).
+# the gate order $(i, f, g, o)$, the hidden-side blocks make `weight_hh` $(8, 2)$, the
+# input-side blocks `weight_ih` $(8, 2)$; each gate's single bias goes into `bias_ih`, with
+# `bias_hh` zero (only their sum matters).
 
 # %%
 H2 = 2

@@ -96,8 +96,8 @@ print("first example as ids:", X_train[0][:12], "...")
 # %% [markdown]
 # ## Batches: bucket, pad, and tell the network the lengths
 #
-# A batch must be a rectangle, (B, T) ids, so shorter sentences are padded with `<pad>`.
-# Padding costs time (the RNN runs T steps for everybody) and could change the result
+# A batch must be a rectangle, $(B, T)$ ids, so shorter sentences are padded with `<pad>`.
+# Padding costs time (the RNN runs $T$ steps for everybody) and could change the result
 # (the state would keep moving through the pads). Two tools deal with that:
 #
 # * `bucket_batches` groups sentences of similar length (shuffled anew each epoch), so there is

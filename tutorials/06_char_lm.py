@@ -241,7 +241,7 @@ for tau in (0.5, 1.0):
 # %% [markdown]
 # ## What you have seen
 #
-# * A long text becomes B parallel streams; truncated BPTT carries the state across windows
+# * A long text becomes $B$ parallel streams; truncated BPTT carries the state across windows
 #   but cuts the gradient at each window's start (`tbptt`, `detach_state`).
 # * Bits per character measure a language model on held-out text; a unigram model is the floor
 #   any context model must beat.

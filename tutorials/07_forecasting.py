@@ -6,7 +6,7 @@
 # GRU, and hold it to the standard of two baselines that any forecast must beat:
 #
 # * **naive**: the next 12 months will look like the last month we saw;
-# * **seasonal naive**: month m+k will look like month m+k one solar cycle (132 months)
+# * **seasonal naive**: month $m+k$ will look like month $m+k$ one solar cycle (132 months)
 #   earlier.
 #
 # Along the way: cutting a series into **windows**, **normalising** with training
@@ -180,7 +180,7 @@ print(f"best epoch {best[2]} (validation RMSE {best[0]:.1f}); training {t_train.
 # %% [markdown]
 # ## Test error, against the baselines
 #
-# Per horizon k, and over all of them. The naive forecast is hard to beat one month ahead
+# Per horizon $k$, and over all of them. The naive forecast is hard to beat one month ahead
 # (the sun does not change much in a month) but gets worse with every month further out. In
 # full mode the GRU has learned the shape of a cycle, so its error grows much more slowly: we
 # measured a test RMSE over all twelve horizons of 22.3 for the GRU, 29.4 for the naive
@@ -239,8 +239,9 @@ print(f"RESULT: test RMSE (1-12 months ahead) GRU {rmse_gru:.1f}, naive {rmse_na
 # that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
 #
 # 1. **Error against horizon.** Add a third baseline, the training mean. Before computing
-#    anything, sketch the test RMSE of the naive forecast and of the mean for k = 1..12
-#    months ahead, and say which is better a year ahead. Then compute both curves.
+#    anything, sketch the test RMSE of the naive forecast and of the mean for
+#    $k = 1, \dots, 12$ months ahead, and say which is better a year ahead. Then compute both
+#    curves.
 #    Solution: tutorials/solutions/07_forecasting_ex1.py
 # 2. **A linear autoregressive forecaster.** Fit a *linear* map from the same 120-month
 #    window to the next 12 months by least squares (`np.linalg.lstsq`), check with autograd

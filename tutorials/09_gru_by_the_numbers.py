@@ -155,7 +155,7 @@ for reset_after, by_hand in ((True, h_after), (False, h_before)):
     assert abs(h1 - by_hand[0]) < 1e-12
 
 # %% [markdown]
-# And bigger, with random weights (input_size = 5, H = 4, a batch of 3), so that a
+# And bigger, with random weights (`input_size = 5`, $H = 4$, a batch of 3), so that a
 # transposed matrix or a gate taken from the wrong block could not hide: the equations in
 # NumPy, batched, against both forms of the cell.
 
@@ -240,7 +240,7 @@ print(f"r_t = 0, z_t = 0: two different h_(t-1), same input -> h_t differ by "
 assert np.abs(a - b).max() < 1e-6
 
 # %% [markdown]
-# > **Where the sources go wrong: which way round z works**
+# > **Where the sources go wrong: which way round $z$ works**
 # >
 # > *递归神经网络的记忆机制* (section 3.3) writes the GRU's last line as
 # > $h_t = (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t$: there $z_t = 1$ means *take the

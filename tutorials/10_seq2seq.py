@@ -323,7 +323,7 @@ savefig(fig, "10_seq2seq.png")
 # of **100.0%** (all 2,000 held-out days) against 14.0% for the baseline; validation had
 # passed 99% after 900 steps. Training took 120 s on 2 CPU cores, 335 s when they were
 # shared with other jobs. Quick mode trains 40 steps and reads nothing right. The task is
-# easy for a GRU because a date is short: the whole of it fits in the H = 128 numbers of one
+# easy for a GRU because a date is short: the whole of it fits in the $H = 128$ numbers of one
 # state vector. For long inputs such as sentences that single hand-over becomes the
 # bottleneck, which attention removes: the last section tries it.
 #

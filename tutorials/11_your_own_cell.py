@@ -119,7 +119,7 @@ print(f"compiled vs graph: outputs and {len(results[True]) - 2} gradients agree;
 
 # %% [markdown]
 # What the compiler saw: one traced step, as a list of ops (its *program*). Each of them
-# runs T times on raw arrays in forward, and its own backward rule T times in reverse.
+# runs $T$ times on raw arrays in forward, and its own backward rule $T$ times in reverse.
 
 # %%
 layer = nn.Recurrent(cell)
@@ -157,10 +157,10 @@ print(f"one training step: graph {t_graph * 1e3:.0f} ms, compiled {t_compiled * 
 # %% [markdown]
 # ## Training it: a year-ahead sunspot forecast
 #
-# Windows of the past W months in, the next 12 months out, standardised with the training
+# Windows of the past $W$ months in, the next 12 months out, standardised with the training
 # years' statistics; a chronological split (train before 1940, test from 1970), as in
 # tutorial 7. The model is the peephole cell over the window, then a linear layer from the
-# last h to the 12 forecasts.
+# last $h$ to the 12 forecasts.
 
 # %%
 series = load_sunspots().values
