@@ -313,3 +313,71 @@ def test_every_formula_renders_with_katex(built):
                            capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, f"KaTeX cannot render:\n{check.stdout[-3000:]}"
     assert int(check.stdout.split()[-2]) > 100  # the formulas were found
+
+
+# ----------------------------------------------------------- maths in the tutorials' prose
+_build_spec = importlib.util.spec_from_file_location("_docs_tutorials_build",
+                                                     ROOT / "tutorials" / "build.py")
+tutorial_build = importlib.util.module_from_spec(_build_spec)
+_build_spec.loader.exec_module(tutorial_build)
+
+# Maths written as plain text: a TeX command (\sigma), a letter with a braced subscript
+# (h_{t-1}) or a short one (x_t, W_hh), or a mathematical symbol (∂ σ ⊙ ‖ Σ √ ≈ ≤ ...; U+0303
+# is the combining tilde of c̃). Prose arrows (text → tokens) and "×" in prose are not maths.
+_PLAIN_MATHS = re.compile(r"\\[A-Za-z]+|\b[A-Za-z]_(?:\{|[A-Za-z0-9]{1,3}\b)"
+                          r"|[∂σ⊙‖Σ∑√≈≤≥≠∈∞±αδεθμπτ²ŷ\u0303]")
+# what may hold such text: display blocks, inline maths and code spans, in that order
+_NOT_PROSE = [re.compile(r"\$\$.*?\$\$", re.S), re.compile(r"\$[^$]+\$"),
+              re.compile(r"`[^`\n]*`")]
+
+
+def _blank(match: re.Match) -> str:
+    return re.sub(r"[^\n]", " ", match.group())
+
+
+def plain_maths(source: str) -> list[tuple[int, str]]:
+    """``(line, text)`` of each markdown line of a percent script with maths outside ``$``,
+    or with an inline formula that runs on over the lines of a ``>`` quote (a notebook
+    typesets the next line's ``>`` inside the formula; the docs drop it)."""
+    found, line = [], 1
+    for header, body in tutorial_build.raw_cells(source):
+        line += header.count("\n")
+        if tutorial_build.kind_of(header) == "markdown":
+            prose = _NOT_PROSE[0].sub(_blank, body)
+            for m in _NOT_PROSE[1].finditer(prose):
+                if re.search(r"\n#\s*>", m.group()):
+                    at = prose.count("\n", 0, m.start())
+                    found.append((line + at, body.split("\n")[at]))
+            for pattern in _NOT_PROSE[1:]:  # blanked, keeping the line breaks
+                prose = pattern.sub(_blank, prose)
+            for i, (text, original) in enumerate(zip(prose.split("\n"),
+                                                     body.split("\n"))):
+                if _PLAIN_MATHS.search(text):
+                    found.append((line + i, original))
+        line += body.count("\n")
+    return found
+
+
+def test_plain_maths_is_found_outside_dollars_only():
+    cell = "# %%\nx_t = 1  # code is not prose\n\n# %% [markdown]\n# With {}, the state.\n"
+    for maths in ("h_{t-1}", "x_t", "W_hh", "\\sigma(a)", "∂L/∂h_t", "‖g‖", "c̃_t"):
+        assert plain_maths(cell.format(maths)) == [(5, f"# With {maths}, the state.")], maths
+    for fine in ("$h_{t-1}$", "$\\lVert g \\rVert$", "`weight_hh_l0`", "`x_t`", "input_size",
+                 "the 2nd step", "text → tokens", "days × formats", "step t"):
+        assert plain_maths(cell.format(fine)) == [], fine
+    display = "# %% [markdown]\n# $$\n# a_t = \\tanh(x_t)\n# $$\n# and $y =\n# x_t$.\n"
+    assert plain_maths(display) == []
+    quoted = "# %% [markdown]\n# > and $y =\n# > x_t$.\n"
+    assert plain_maths(quoted) == [(2, "# > and $y =")]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_tutorial_maths_is_written_as_tex(lang):
+    """Every formula of the tutorials' prose is in ``$...$`` or a ``$$`` block, so that the
+    docs (KaTeX) and the notebooks (MathJax) typeset it; plain ``h_{t-1}`` or ``\\sigma`` would
+    show as raw source."""
+    folder = tutorial_build.TUTORIALS if lang == "en" else tutorial_build.ZH
+    bad = [f"{script.relative_to(ROOT).as_posix()}:{line}: {text}"
+           for script in tutorial_build.scripts(folder)
+           for line, text in plain_maths(script.read_text("utf-8"))]
+    assert not bad, "maths outside $...$ (write it as $h_{t-1}$):\n" + "\n".join(bad)

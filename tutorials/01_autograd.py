@@ -39,8 +39,8 @@ mg.manual_seed(0)
 # `requires_grad`. Operations on a tensor that requires grad are *recorded*: the result
 # remembers which operation made it (`grad_fn`) and where its inputs came from.
 #
-# We compute a tiny regression loss, with x the inputs, w the weights, b the bias and
-# y the targets:
+# We compute a tiny regression loss, with $x$ the inputs, $w$ the weights, $b$ the bias and
+# $y$ the targets:
 #
 # $$\hat y_n = \sum_k x_{nk} w_k + b, \qquad L = \sum_n (\hat y_n - y_n)^2 .$$
 
@@ -82,11 +82,11 @@ print(viz.to_dot(L, params={"w": w, "b": b}))
 # %% [markdown]
 # ## `backward`
 #
-# `L.backward()` sends dL/dL = 1 back through the graph, each op applying the chain rule
+# `L.backward()` sends $dL/dL = 1$ back through the graph, each op applying the chain rule
 # to pass the gradient on to its inputs, and adds the result into the `.grad` of every leaf
 # that requires grad.
 #
-# By hand: with the residual r_n = \hat y_n - y_n,
+# By hand: with the residual $r_n = \hat y_n - y_n$,
 #
 # $$\frac{\partial L}{\partial w_k} = \sum_n 2\, r_n\, x_{nk}, \qquad
 #   \frac{\partial L}{\partial b} = \sum_n 2\, r_n .$$
@@ -124,9 +124,9 @@ with mg.no_grad():
 # %% [markdown]
 # ## Broadcasting and its gradient
 #
-# Adding a bias c of shape (3,) to a batch A of shape (4, 3) *broadcasts*: the same c_j is
-# added to every row, Z_{nj} = A_{nj} + c_j. A value used in several places receives the sum of the
-# gradients from all of them, so
+# Adding a bias $c$ of shape $(3,)$ to a batch $A$ of shape $(4, 3)$ *broadcasts*: the same
+# $c_j$ is added to every row, $Z_{nj} = A_{nj} + c_j$. A value used in several places receives
+# the sum of the gradients from all of them, so
 #
 # $$\frac{\partial L}{\partial c_j} = \sum_n \frac{\partial L}{\partial Z_{nj}} .$$
 #
@@ -150,14 +150,14 @@ print("c.grad shape:", c.grad.shape, " equals G summed over rows:",
 # PyTorch. `ctx` is the graph node; `forward` stores on it what `backward` needs.
 #
 # Our example is **softplus**, a smooth ReLU, and its derivative, which happens to be the
-# logistic sigmoid σ:
+# logistic sigmoid $\sigma$:
 #
 # $$s = \operatorname{softplus}(u) = \log(1 + e^{u}), \qquad
 #   \frac{ds}{du} = \frac{e^{u}}{1 + e^{u}} = \sigma(u), \qquad
 #   \frac{\partial L}{\partial u} = \frac{\partial L}{\partial s}\,\sigma(u).$$
 #
-# For large u, e^u overflows, so forward uses the equal, stable form
-# log(1 + e^u) = max(u, 0) + log(1 + e^{-|u|}).
+# For large $u$, $e^u$ overflows, so forward uses the equal, stable form
+# $\log(1 + e^u) = \max(u, 0) + \log(1 + e^{-|u|})$.
 
 # %%
 class Softplus(mg.autograd.Function):
@@ -185,8 +185,8 @@ print("softplus(u) =", s.detach().numpy(), "\nds/du        =", u.grad.numpy(),
 #
 # A wrong backward does not crash: it trains badly, silently. `mg.autograd.gradcheck`
 # compares backward with central finite differences,
-# (f(u + ε) - f(u - ε)) / 2ε, element by element, in float64 (float32 is too coarse for
-# that). It returns True, or raises and names the worst element.
+# $(f(u + \varepsilon) - f(u - \varepsilon)) / 2\varepsilon$, element by element, in float64
+# (float32 is too coarse for that). It returns True, or raises and names the worst element.
 
 # %%
 u64 = mg.randn(5, dtype=mg.float64, requires_grad=True) * 3
@@ -208,7 +208,7 @@ except mg.autograd.GradcheckError as e:
 
 # %% [markdown]
 # Seeing is believing: softplus and the derivative autograd computes for it, over a range
-# of u, against σ(u).
+# of $u$, against $\sigma(u)$.
 
 # %%
 grid = mg.tensor(np.linspace(-6, 6, 121), requires_grad=True)
@@ -234,7 +234,7 @@ savefig(fig, "01_softplus.png")
 # `conda install graphviz`; the layout is nicer) and otherwise draws the same nodes and
 # edges with matplotlib. (Draw before `backward`: it frees the graph.)
 #
-# Here: one neuron, \hat y = tanh(x W^T + b), and a squared-error loss.
+# Here: one neuron, $\hat y = \tanh(x W^T + b)$, and a squared-error loss.
 
 # %%
 neuron = nn.Linear(2, 1)
@@ -266,18 +266,21 @@ print("RESULT: gradcheck passed for Softplus, and caught the wrong backward of B
 # Try each one before you look at its worked solution: a script in `tutorials/solutions/`
 # that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
 #
-# 1. **Predict a broadcast gradient.** With A of shape (4, 3), Z = A * c and an upstream
-#    gradient G = ∂L/∂Z, write down the shape and the formula of ∂L/∂c, in terms of A and G,
-#    for c of shape (3,), (4, 1) and () (a scalar). Then check your three formulas with
+# 1. **Predict a broadcast gradient.** With $A$ of shape $(4, 3)$, $Z = A * c$ and an upstream
+#    gradient $G = \partial L/\partial Z$, write down the shape and the formula of
+#    $\partial L/\partial c$, in terms of $A$ and $G$, for $c$ of shape $(3,)$, $(4, 1)$ and
+#    $()$ (a scalar). Then check your three formulas with
 #    `backward`.
 #    Solution: tutorials/solutions/01_autograd_ex1.py
-# 2. **Derive and implement `LogSumExp`.** Softplus is log(e^0 + e^u). Generalise it to
-#    y = log Σ_j e^{u_j} over the last axis of a (B, K) tensor: derive ∂y/∂u_j, write the
-#    `Function` (with a forward that cannot overflow for u = 1000), check it with
-#    `gradcheck`, and check that logsumexp([0, u]) equals softplus(u).
+# 2. **Derive and implement `LogSumExp`.** Softplus is $\log(e^0 + e^u)$. Generalise it to
+#    $y = \log \sum_j e^{u_j}$ over the last axis of a $(B, K)$ tensor: derive
+#    $\partial y/\partial u_j$, write the `Function` (with a forward that cannot overflow for
+#    $u = 1000$), check it with `gradcheck`, and check that $\operatorname{logsumexp}([0, u])$
+#    equals $\operatorname{softplus}(u)$.
 #    Solution: tutorials/solutions/01_autograd_ex2.py
-# 3. **How small should ε be?** Predict how the error of the central difference
-#    (f(u + ε) - f(u - ε)) / 2ε changes as ε goes from 1e-1 down to 1e-13, in float64 and in
+# 3. **How small should $\varepsilon$ be?** Predict how the error of the central difference
+#    $(f(u + \varepsilon) - f(u - \varepsilon)) / 2\varepsilon$ changes as $\varepsilon$ goes
+#    from 1e-1 down to 1e-13, in float64 and in
 #    float32 (two sources of error compete; which wins at each end?). Measure it on softplus,
 #    whose exact derivative you know, and explain why `gradcheck` refuses float32 inputs.
 #    Solution: tutorials/solutions/01_autograd_ex3.py

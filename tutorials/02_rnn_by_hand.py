@@ -2,7 +2,7 @@
 # # 2. An RNN cell by hand
 #
 # A recurrent network reads a sequence one step at a time and carries a **hidden state**
-# h_t from step to step: a summary of everything it has seen so far. In this tutorial you
+# $h_t$ from step to step: a summary of everything it has seen so far. In this tutorial you
 #
 # 1. write the Elman RNN cell as three lines of tensor operations;
 # 2. **unroll** it over a sequence and check it against `mg.nn.RNNCell` and `mg.nn.RNN`;
@@ -15,8 +15,9 @@
 #
 # ## The model
 #
-# With x_t the input at step t (B, 1), h_{t-1} the previous hidden state (B, H), W_ih (H, 1),
-# W_hh (H, H), b_ih, b_hh (H,) the cell's parameters and W_hy (1, H), b_y (1,) a linear read-out:
+# With $x_t$ the input at step $t$ $(B, 1)$, $h_{t-1}$ the previous hidden state $(B, H)$,
+# $W_{ih}$ $(H, 1)$, $W_{hh}$ $(H, H)$, $b_{ih}$, $b_{hh}$ $(H,)$ the cell's parameters and
+# $W_{hy}$ $(1, H)$, $b_y$ $(1,)$ a linear read-out:
 #
 # $$
 # \begin{aligned}
@@ -27,7 +28,7 @@
 # \end{aligned}
 # $$
 #
-# with h_0 = 0 and the target y_t = x_{t+1}, next year's value.
+# with $h_0 = 0$ and the target $y_t = x_{t+1}$, next year's value.
 
 # %%
 # Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
@@ -56,8 +57,8 @@ DT = mg.float64  # float64 throughout, so "equal" can mean equal to ~1e-15
 # years must stay unseen), train on 1700-1955 and keep 1956-2008 for testing.
 # The 256 training years give 255 (input, target) pairs: every year but the last is an
 # input, every year but the first a target, so even the last target, 1955, is a training
-# year. The pairs are cut into B = 5 windows of T = 51 years, processed side by side as a
-# batch: tensors of shape (T, B, 1), time first.
+# year. The pairs are cut into $B = 5$ windows of $T = 51$ years, processed side by side as
+# a batch: tensors of shape $(T, B, 1)$, time first.
 
 # %%
 series = load_sunspots(monthly=False)
@@ -76,9 +77,9 @@ print(f"{len(values)} years; training windows x: {x_np.shape}, last target year 
 # %% [markdown]
 # ## The cell in three lines, and unrolling
 #
-# `rnn_step` is the first two equations; `unroll` applies it T times, feeding each h_t into
+# `rnn_step` is the first two equations; `unroll` applies it $T$ times, feeding each $h_t$ into
 # the next step. That loop *is* the recurrent network: autograd records each step as it
-# runs, so the graph of an unrolled RNN is a chain of T copies of the cell, sharing the same
+# runs, so the graph of an unrolled RNN is a chain of $T$ copies of the cell, sharing the same
 # weights.
 
 # %%
@@ -122,7 +123,7 @@ x, y = mg.tensor(x_np, dtype=DT), mg.tensor(y_np, dtype=DT)
 # %% [markdown]
 # Our three lines compute exactly what the library's cell and layer compute, given the same
 # weights. `mg.nn.RNN` has two ways to run: `fused=False` runs this very loop of cells (with
-# all T input products done as one matrix product up front), and the default, compiled path
+# all $T$ input products done as one matrix product up front), and the default, compiled path
 # runs the whole sequence as *one* graph node: `minigrad.jit` traces this same cell once and
 # replays its ops, and their own backward rules in reverse time, for every step (the BPTT you
 # are about to write by hand, derived instead of written). Both agree with our loop:
@@ -146,13 +147,13 @@ with mg.no_grad():
 # %% [markdown]
 # > **Where the sources go wrong: tanh is not the arc-tangent**
 # >
-# > *递归神经网络* (the section on the simple RNN) says the function f_w is usually the
+# > *递归神经网络* (the section on the simple RNN) says the function $f_w$ is usually the
 # > 反正切 function, the **arc-tangent**, and then writes tanh. tanh is the **hyperbolic
-# > tangent** (双曲正切), tanh(a) = (e^a - e^{-a}) / (e^a + e^{-a}): values in (-1, 1),
-# > derivative 1 - tanh²(a), which is the (1 - h_t²) of the BPTT below. The arc-tangent
-# > arctan(a) has values in (-π/2, π/2) and derivative 1/(1 + a²): a different function, and
-# > a hand-derived backward written for one is wrong for the other. The check: the library's
-# > cell computes tanh, not arctan.
+# > tangent** (双曲正切), $\tanh(a) = (e^a - e^{-a}) / (e^a + e^{-a})$: values in $(-1, 1)$,
+# > derivative $1 - \tanh^2(a)$, which is the $(1 - h_t^2)$ of the BPTT below. The arc-tangent
+# > $\arctan(a)$ has values in $(-\pi/2, \pi/2)$ and derivative $1/(1 + a^2)$: a different
+# > function, and a hand-derived backward written for one is wrong for the other. The check:
+# > the library's cell computes tanh, not arctan.
 
 # %%
 a_grid = np.linspace(-3, 3, 7)
@@ -170,17 +171,18 @@ assert np.allclose(h_lib, np.tanh(a_grid)) and not np.allclose(h_lib, np.arctan(
 # > **Where the sources go wrong: an RNN that starts at zero stays useless**
 # >
 # > *AI大模型的基本原理-2.2 深度学习基础-2.2.3 循环神经网络* gives a NumPy RNN whose weights
-# > and biases all start at zero. Then a_t = 0 at every step, h_t = tanh(0) = 0, and the
-# > output is the bias b_y for *every* input: a constant. Worse, it stays one. With h_t = 0,
-# > the read-out's gradient δW_hy = Σ_t δŷ_t^T h_t is 0, and with W_hy = 0 no gradient
-# > reaches h_t (δh_t = δŷ_t W_hy + ... = 0), so W_ih, W_hh and the hidden biases never move;
-# > only b_y learns, the mean of the targets. Weights must start random and small (PyTorch
-# > draws them from U(-1/√H, 1/√H), as `make_params` does). The check uses our BPTT
-# > below on all-zero parameters.
+# > and biases all start at zero. Then $a_t = 0$ at every step, $h_t = \tanh(0) = 0$, and the
+# > output is the bias $b_y$ for *every* input: a constant. Worse, it stays one. With
+# > $h_t = 0$, the read-out's gradient $\delta W_{hy} = \sum_t \delta\hat y_t^T h_t$ is 0,
+# > and with $W_{hy} = 0$ no gradient reaches $h_t$
+# > ($\delta h_t = \delta\hat y_t W_{hy} + \dots = 0$), so $W_{ih}$, $W_{hh}$ and the hidden
+# > biases never move; only $b_y$ learns, the mean of the targets. Weights must start random
+# > and small (PyTorch draws them from $U(-1/\sqrt{H}, 1/\sqrt{H})$, as `make_params` does).
+# > The check uses our BPTT below on all-zero parameters.
 
 # %% [markdown]
-# Here is what autograd records for T = 3 steps (drawn with `mg.viz`, see tutorial 1): the
-# same four parameters feed every step, and each step's h_t feeds the next.
+# Here is what autograd records for $T = 3$ steps (drawn with `mg.viz`, see tutorial 1): the
+# same four parameters feed every step, and each step's $h_t$ feeds the next.
 
 # %%
 short = unroll(params, x[:3]).sum()
@@ -190,23 +192,23 @@ draw_graph(viz.to_dot(short, params=params, title="an RNN unrolled over 3 steps"
 # %% [markdown]
 # ## Backpropagation through time, by hand
 #
-# Going backwards from the loss, write δv for ∂L/∂v. The read-out first:
+# Going backwards from the loss, write $\delta v$ for $\partial L/\partial v$. The read-out first:
 #
 # $$\delta\hat y_t = \frac{2}{T B}(\hat y_t - y_t), \qquad
 #   \delta W_{hy} = \sum_t \delta\hat y_t^T h_t, \qquad \delta b_y = \sum_{t,b} \delta\hat y_t .$$
 #
-# h_t is used twice: by the read-out at step t, and by the cell at step t+1. Its gradient is
+# $h_t$ is used twice: by the read-out at step $t$, and by the cell at step $t+1$. Its gradient is
 # the sum of both, which is what makes this *through time*:
 #
 # $$\delta h_t = \delta\hat y_t W_{hy} + \delta a_{t+1} W_{hh}
 #   \quad (\delta a_{T+1} = 0), \qquad \delta a_t = \delta h_t \odot (1 - h_t^2).$$
 #
-# The weights are shared by all steps, so their gradients add up over t (with h_0 = 0):
+# The weights are shared by all steps, so their gradients add up over $t$ (with $h_0 = 0$):
 #
 # $$\delta W_{ih} = \sum_t \delta a_t^T x_t,\quad \delta W_{hh} = \sum_t \delta a_t^T h_{t-1},
 #   \quad \delta b_{ih} = \delta b_{hh} = \sum_{t,b} \delta a_t .$$
 #
-# In NumPy, forward and backward together (the forward keeps every h_t, which backward
+# In NumPy, forward and backward together (the forward keeps every $h_t$, which backward
 # needs: that is the memory cost of BPTT):
 
 # %%
@@ -238,7 +240,7 @@ def loss_and_grads_by_hand(p, x, y):
 
 # %% [markdown]
 # First, the zero-initialised RNN of the box above: a different input gives the same output,
-# and only b_y receives a gradient.
+# and only $b_y$ receives a gradient.
 
 # %%
 zeros = {k: np.zeros(v.shape) for k, v in params.items()}
@@ -271,10 +273,10 @@ assert worst < 1e-12
 # %% [markdown]
 # ## Training both ways
 #
-# Same start, same optimiser (SGD with momentum μ: v ← μ v + δp, p ← p - lr v, PyTorch's
-# rule), one run with `mg.optim.SGD` and autograd, one with the NumPy gradients and the
-# same two lines of update by hand. If the gradients agree, the two runs stay on top of each
-# other.
+# Same start, same optimiser (SGD with momentum $\mu$: $v \leftarrow \mu v + \delta p$,
+# $p \leftarrow p - \text{lr}\, v$, PyTorch's rule), one run with `mg.optim.SGD` and autograd,
+# one with the NumPy gradients and the same two lines of update by hand. If the gradients
+# agree, the two runs stay on top of each other.
 
 # %%
 steps = 60 if QUICK else 600
@@ -336,11 +338,10 @@ savefig(fig, "02_bptt.png")
 # ## What you have seen
 #
 # * An RNN is a cell applied in a loop; autograd records the unrolled loop as one long graph.
-# * BPTT is nothing but the chain rule on that graph: δh_t collects gradient from its own
-#   output and from the next step, δa_t = δh_t ⊙ (1 - h_t²), and shared weights sum their
-#   gradients over time. Autograd does exactly this, with no code of ours.
-# * Notice the factor W_hh and (1 - h_t²) applied once *per step* on the way back:
-#   tutorial 3 shows what repeating them a hundred times does.
+# * BPTT is nothing but the chain rule on that graph: $\delta h_t$ collects gradient from its
+#   own output and from the next step, $\delta a_t = \delta h_t \odot (1 - h_t^2)$, and shared
+#   weights sum their gradients over time. Autograd does exactly this, with no code of ours.
+# * Notice the factor $W_{hh}$ and $(1 - h_t^2)$ applied once *per step* on the way back:
 
 # %%
 print(f"RESULT: autograd vs hand BPTT max gradient difference {worst:.1e}; after {steps} steps "
@@ -354,19 +355,21 @@ print(f"RESULT: autograd vs hand BPTT max gradient difference {worst:.1e}; after
 # that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
 #
 # 1. **BPTT for a sequence-to-one loss.** Score only the last step,
-#    L = (1/B) Σ_b (\hat y_{T,b} - y_{T,b})², as a classifier or a one-shot forecaster would.
+#    $L = \frac{1}{B} \sum_b (\hat y_{T,b} - y_{T,b})^2$, as a classifier or a one-shot
+#    forecaster would.
 #    Which terms of the backward recursion above disappear? Write `loss_and_grads_by_hand`
 #    for this loss and check every gradient against autograd to 1e-12 in float64.
 #    Solution: tutorials/solutions/02_rnn_by_hand_ex1.py
-# 2. **A linear RNN, and the gradient through time.** Drop the tanh (h_t = x_t W_ih^T + b +
-#    h_{t-1} W_hh^T) and take L = Σ_b h_{T,b} v for a fixed vector v. Derive ∂L/∂h_t in
-#    closed form, then predict, from the eigenvalues of W_hh, how ‖∂L/∂h_t‖ changes as t
-#    moves away from T. Check both with `mg.autograd.grad`, for the default W_hh and for
-#    W_hh × 4.
+# 2. **A linear RNN, and the gradient through time.** Drop the tanh
+#    ($h_t = x_t W_{ih}^T + b + h_{t-1} W_{hh}^T$) and take $L = \sum_b h_{T,b}\, v$ for a fixed
+#    vector $v$. Derive $\partial L/\partial h_t$ in closed form, then predict, from the
+#    eigenvalues of $W_{hh}$, how $\lVert \partial L/\partial h_t \rVert$ changes as $t$ moves
+#    away from $T$. Check both with `mg.autograd.grad`, for the default $W_{hh}$ and for
+#    $W_{hh} \times 4$.
 #    Solution: tutorials/solutions/02_rnn_by_hand_ex2.py
-# 3. **Truncated BPTT by hand.** Tutorial 6 cuts long sequences into windows of k steps and
+# 3. **Truncated BPTT by hand.** Tutorial 6 cuts long sequences into windows of $k$ steps and
 #    stops the gradient at each window's start. Which line of `loss_and_grads_by_hand` must
 #    change? Make the change, check it against autograd on the unrolled RNN with
-#    `h = h.detach()` every k steps, and predict how the truncated gradient's direction
-#    compares with the full one for k = 2, 4, 8, 16, 32 before measuring it.
+#    `h = h.detach()` every $k$ steps, and predict how the truncated gradient's direction
+#    compares with the full one for $k = 2, 4, 8, 16, 32$ before measuring it.
 #    Solution: tutorials/solutions/02_rnn_by_hand_ex3.py

@@ -5,7 +5,8 @@
 # multiplied by the same kind of factor once per step. Here we look at what that does, and
 # at the two remedies every practitioner uses:
 #
-# 1. **measure** ‖∂L/∂h_t‖ at every step t for a plain RNN, an LSTM and a GRU;
+# 1. **measure** $\lVert \partial L/\partial h_t \rVert$ at every step $t$ for a plain RNN, an
+#    LSTM and a GRU;
 # 2. train all three on the **adding problem** at growing sequence lengths: in full mode the
 #    gated cells learn dependencies across a hundred steps, the plain RNN does not;
 # 3. measure the gradients again, after training, to see why;
@@ -15,7 +16,7 @@
 # experiment, designed so that the answer depends on exactly two steps far apart.
 #
 # **Time**: 1 to 7.5 minutes on 2 CPU cores in full mode (the longer on a busy machine);
-# seconds with `--quick`, which trains only at T = 10 for 120 steps: its numbers mean
+# seconds with `--quick`, which trains only at $T = 10$ for 120 steps: its numbers mean
 # nothing, and any of the three cells may come out "not solved".
 
 # %%
@@ -39,14 +40,15 @@ mg.manual_seed(0)
 # %% [markdown]
 # ## The adding problem (Hochreiter & Schmidhuber, 1997)
 #
-# Each input step x_t has two numbers: a value v_t drawn uniformly from [0, 1], and a marker
-# m_t that is 1 at exactly two steps (one in the first half, one in the second) and 0
+# Each input step $x_t$ has two numbers: a value $v_t$ drawn uniformly from $[0, 1]$, and a
+# marker $m_t$ that is 1 at exactly two steps (one in the first half, one in the second) and 0
 # elsewhere. The target is the sum of the two marked values,
 #
 # $$y = \sum_{t=1}^{T} m_t v_t .$$
 #
-# Predicting the mean, y = 1, gives a mean squared error of Var(v_a + v_b) = 2/12 ≈ 0.167;
-# a network that scores much lower must have carried a value across up to T steps.
+# Predicting the mean, $y = 1$, gives a mean squared error of
+# $\operatorname{Var}(v_a + v_b) = 2/12 \approx 0.167$; a network that scores much lower must
+# have carried a value across up to $T$ steps.
 
 # %%
 BASELINE_MSE = 2 / 12
@@ -72,22 +74,25 @@ print("one example, T = 8:\n values ", x.numpy()[0, :, 0].round(2), "\n markers"
 # %% [markdown]
 # ## 1. The gradient through time
 #
-# For the RNN of tutorial 2, h_t = tanh(a_t) with a_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T +
-# b_hh, the chain rule from one step to the one before is
+# For the RNN of tutorial 2, $h_t = \tanh(a_t)$ with
+# $a_t = x_t W_{ih}^T + b_{ih} + h_{t-1} W_{hh}^T + b_{hh}$, the chain rule from one step to
+# the one before is
 #
 # $$\frac{\partial L}{\partial h_{t-1}} = \Bigl(\frac{\partial L}{\partial h_t}
 #   \odot (1 - h_t^2)\Bigr) W_{hh},$$
 #
-# so from the last step T back to step t the gradient passes T - t such factors. If they
-# shrink it (|tanh'| ≤ 1 and a small W_hh), it fades geometrically, **vanishing**; if W_hh is
-# large, it can grow geometrically, **exploding**. The LSTM's memory instead passes back
-# through ∂c_t/∂c_{t-1} = f_t, the forget gate, elementwise (tutorial 4): a learned factor
-# that can stay close to 1. The GRU's h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1} has the same kind
-# of direct path, scaled by z_t.
+# so from the last step $T$ back to step $t$ the gradient passes $T - t$ such factors. If they
+# shrink it ($|\tanh'| \le 1$ and a small $W_{hh}$), it fades geometrically, **vanishing**; if
+# $W_{hh}$ is large, it can grow geometrically, **exploding**. The LSTM's memory instead passes
+# back through $\partial c_t/\partial c_{t-1} = f_t$, the forget gate, elementwise (tutorial 4):
+# a learned factor that can stay close to 1. The GRU's
+# $h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$ has the same kind of direct path, scaled by
+# $z_t$.
 #
-# We take a loss that depends on the **last** step only, L = Σ_j h_{T,j}, and ask autograd
-# for ∂L/∂h_t at every t at once with `mg.autograd.grad`. Each cell is freshly initialised
-# (PyTorch's default), on the same input sequence. A fourth line, "RNN, W_hh × 4", shows the
+# We take a loss that depends on the **last** step only, $L = \sum_j h_{T,j}$, and ask autograd
+# for $\partial L/\partial h_t$ at every $t$ at once with `mg.autograd.grad`. Each cell is
+# freshly initialised (PyTorch's default), on the same input sequence. A fourth line,
+# "RNN, $W_{hh} \times 4$", shows the
 # exploding case.
 
 # %%
@@ -138,8 +143,9 @@ savefig(fig, "03_gradient_norms.png")
 # %% [markdown]
 # Read the plot from right (the last step, where the loss is) to left. At initialisation,
 # *all three* cells lose the gradient geometrically: the LSTM's forget gates and the GRU's
-# update gates start near σ(0) = 0.5, and 0.5 multiplied a hundred times is nothing. Scaling
-# W_hh up turns the decay into growth: the other failure. So far the gated cells have no
+# update gates start near $\sigma(0) = 0.5$, and 0.5 multiplied a hundred times is nothing.
+# Scaling $W_{hh}$ up turns the decay into growth: the other failure. So far the gated cells
+# have no
 # advantage; what they have is gates that training can *open*. Section 2 trains them, and
 # section 3 measures again.
 #
@@ -148,9 +154,9 @@ savefig(fig, "03_gradient_norms.png")
 # Now train each cell type (as a layer: `nn.RNN`, `nn.LSTM`, `nn.GRU`, 32 hidden units,
 # a `Linear` read-out of the last output) on fresh random batches of 32, and measure the test MSE
 # on a fixed set of 500 sequences. One standard trick for the LSTM: start the forget-gate
-# bias at 1, so that f_t ≈ σ(1) = 0.73 and the memory is kept by default at the start of
-# training (Jozefowicz et al., 2015). PyTorch's gate order is (i, f, g, o), so the forget
-# gate's bias is the second quarter of b_ih.
+# bias at 1, so that $f_t \approx \sigma(1) = 0.73$ and the memory is kept by default at the
+# start of training (Jozefowicz et al., 2015). PyTorch's gate order is $(i, f, g, o)$, so the
+# forget gate's bias is the second quarter of $b_{ih}$.
 
 # %%
 LENGTHS = [10] if QUICK else [10, 50, 100]
@@ -223,22 +229,23 @@ savefig(fig, "03_adding_problem.png")
 # What full mode shows (1,500 steps per run; we measured the test MSE, against 0.167 for
 # predicting the mean):
 #
-# | T | RNN | LSTM | GRU |
+# | $T$ | RNN | LSTM | GRU |
 # |---|---|---|---|
 # | 10 | 0.0034 | 0.0002 | 0.0001 |
 # | 50 | 0.1556 | 0.0005 | 0.0003 |
 # | 100 | 0.1854 | 0.0010 | 0.0004 |
 #
-# At T = 10 every cell solves it: the two values are never far from the end. As T grows,
+# At $T = 10$ every cell solves it: the two values are never far from the end. As $T$ grows,
 # the plain RNN stays at the baseline (it has learned to predict the mean) while the LSTM
 # and the GRU, whose gradients reach the marked steps, bring the error down by orders of
-# magnitude. Quick mode trains 120 steps at T = 10 only: too few for any conclusion, and
+# magnitude. Quick mode trains 120 steps at $T = 10$ only: too few for any conclusion, and
 # any of the three may come out "not solved".
 #
 # ## 3. The gradient through time, after training
 #
-# Back to section 1's measurement, now on the networks just trained at T = LENGTHS[-1], with
-# the loss their prediction \hat y = h_T W_out^T + b_out (so ∂L/∂h_t tells how much each step
+# Back to section 1's measurement, now on the networks just trained at `T = LENGTHS[-1]`, with
+# the loss their prediction $\hat y = h_T W_{out}^T + b_{out}$ (so $\partial L/\partial h_t$
+# tells how much each step
 # can still change the answer). We copy each trained layer's weights into the matching cell
 # (`weight_ih_l0` becomes `weight_ih`, and so on) and unroll it as before.
 
@@ -256,27 +263,29 @@ fig = plot_norms(norms_trained, f"trained on the adding problem, T = {LENGTHS[-1
 savefig(fig, "03_gradient_norms_trained.png")
 
 # %% [markdown]
-# In full mode (trained at T = 100), training has opened the gates: the ratio
-# ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ went from 1e-21 to 1e-20 at initialisation to 2e-2 for the LSTM and
+# In full mode (trained at $T = 100$), training has opened the gates: the ratio
+# $\lVert \partial L/\partial h_1 \rVert / \lVert \partial L/\partial h_T \rVert$ went from
+# 1e-21 to 1e-20 at initialisation to 2e-2 for the LSTM and
 # 0.16 for the GRU, so they now pass gradient back across the whole sequence (they have to:
 # the first marked value can be 100 steps before the answer), while for the plain RNN, which
 # has no such path, it is still 0 in float32 (the gradient is gone within a few dozen
-# steps). In quick mode the nets were trained at T = 10 for 120 steps, and the plot shows
+# steps). In quick mode the nets were trained at $T = 10$ for 120 steps, and the plot shows
 # little.
 #
 # ## 4. Exploding gradients, and clipping
 #
 # The other failure is louder. Give a plain RNN a recurrent matrix twice as large as usual
-# (halfway to section 1's dashed line) and train it on the adding problem at T = 10, which it
+# (halfway to section 1's dashed line) and train it on the adding problem at $T = 10$, which it
 # can solve, with SGD and momentum: the gradient norm swings over two orders of magnitude from
 # step to step, and each large one throws the weights far away.
 #
-# **Gradient clipping** rescales the whole gradient g (all parameters together) when its norm
-# is above a threshold c:
+# **Gradient clipping** rescales the whole gradient $g$ (all parameters together) when its norm
+# is above a threshold $c$:
 #
 # $$g \leftarrow g \cdot \min\Bigl(1, \frac{c}{\lVert g \rVert}\Bigr),$$
 #
-# which is `nn.utils.clip_grad_norm_(model.parameters(), c)`; it returns ‖g‖ before
+# which is `nn.utils.clip_grad_norm_(model.parameters(), c)`; it returns $\lVert g \rVert$
+# before
 # clipping. The direction is kept, only the step length is capped. We train the same
 # network, from the same start on the same batches, with and without it.
 
@@ -358,20 +367,23 @@ print(f"RESULT: adding-problem test MSE (baseline {BASELINE_MSE:.3f}) {summary};
 # that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
 #
 # 1. **Clipping by value.** Implement gradient clipping by value (clamp every gradient
-#    element into [-c, c]) and check it against `nn.utils.clip_grad_value_`. Before
+#    element into $[-c, c]$) and check it against `nn.utils.clip_grad_value_`. Before
 #    measuring, predict what each kind of clipping does to the *direction* of the gradient
 #    of section 4's exploding RNN; then measure the cosine between the gradient and its
 #    clipped version, and train the exploding RNN with each.
 #    Solution: tutorials/solutions/03_vanishing_gradients_ex1.py
 # 2. **Open the forget gates.** Section 1's untrained LSTM loses its gradient like the plain
-#    RNN. Set the forget-gate bias b_if to 3 instead of the default initialisation and
-#    predict, roughly, how ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ changes over 30 steps (hint: along the
-#    memory, each step back multiplies by f_t). Measure it.
+#    RNN. Set the forget-gate bias $b_{if}$ to 3 instead of the default initialisation and
+#    predict, roughly, how
+#    $\lVert \partial L/\partial h_1 \rVert / \lVert \partial L/\partial h_T \rVert$ changes
+#    over 30 steps (hint: along the memory, each step back multiplies by $f_t$). Measure it.
 #    Solution: tutorials/solutions/03_vanishing_gradients_ex2.py
 # 3. **The GRU's backward by hand.** Derive the backward pass of one `GRUCell` step (PyTorch's
-#    equations, gates r, z, n): the gradients of the three gates, of the weights and biases,
-#    of x_t and of h_{t-1}. Which term of ∂L/∂h_{t-1} is the "direct path" of section 1?
+#    equations, gates $r$, $z$, $n$): the gradients of the three gates, of the weights and
+#    biases, of $x_t$ and of $h_{t-1}$. Which term of $\partial L/\partial h_{t-1}$ is the
+#    "direct path" of section 1?
 #    Write the step as an `mg.autograd.Function` with your backward, check it with
-#    `gradcheck` and against `nn.GRUCell`, then predict ∂h_t/∂h_{t-1} when the update gate is
+#    `gradcheck` and against `nn.GRUCell`, then predict $\partial h_t/\partial h_{t-1}$ when
+#    the update gate is
 #    saturated open and check that too.
 #    Solution: tutorials/solutions/03_vanishing_gradients_ex3.py

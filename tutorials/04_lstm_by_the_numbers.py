@@ -12,8 +12,8 @@
 #
 # ## The equations
 #
-# With x_t the input at step t, h_{t-1} and c_{t-1} the hidden and cell state before it, σ
-# the logistic sigmoid and ⊙ the elementwise product (the same symbols as in
+# With $x_t$ the input at step $t$, $h_{t-1}$ and $c_{t-1}$ the hidden and cell state before
+# it, $\sigma$ the logistic sigmoid and $\odot$ the elementwise product (the same symbols as in
 # `minigrad/nn/rnn.py`):
 #
 # $$
@@ -27,14 +27,14 @@
 # \end{aligned}
 # $$
 #
-# The cell state c_t is the memory: the forget gate f_t decides how much of c_{t-1} to keep,
-# the input gate i_t how much of the new candidate g_t to write. The output gate o_t decides
-# how much of the memory to show as h_t.
+# The cell state $c_t$ is the memory: the forget gate $f_t$ decides how much of $c_{t-1}$ to
+# keep, the input gate $i_t$ how much of the new candidate $g_t$ to write. The output gate $o_t$
+# decides how much of the memory to show as $h_t$.
 #
 # In the module, the four input matrices are stacked into one,
-# W_ih = [W_ii; W_if; W_ig; W_io] of shape (4H, input_size), and likewise
-# W_hh = [W_hi; W_hf; W_hg; W_ho] (4H, H), b_ih and b_hh (4H,): PyTorch's layout and gate
-# order (i, f, g, o).
+# $W_{ih} = [W_{ii}; W_{if}; W_{ig}; W_{io}]$ of shape $(4H, \text{input\_size})$, and likewise
+# $W_{hh} = [W_{hi}; W_{hf}; W_{hg}; W_{ho}]$ $(4H, H)$, $b_{ih}$ and $b_{hh}$ $(4H,)$:
+# PyTorch's layout and gate order $(i, f, g, o)$.
 
 # %%
 # Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
@@ -55,8 +55,8 @@ np.set_printoptions(precision=4, suppress=True)
 # %% [markdown]
 # ## The numbers
 #
-# The smallest LSTM that still shows everything: input_size = 2, hidden size H = 1, so
-# every gate is one number. Each row of W_ih below belongs to one gate.
+# The smallest LSTM that still shows everything: `input_size = 2`, hidden size $H = 1$, so
+# every gate is one number. Each row of $W_{ih}$ below belongs to one gate.
 
 # %%
 x_t = np.array([1.0, 2.0])  # (input_size,)
@@ -78,11 +78,13 @@ def sigma(a):
 
 # %% [markdown]
 # **Step 1, pre-activations.** One product for all four gates:
-# a = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh, then split into a_i, a_f, a_g, a_o.
+# $a = W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}$, then split into $a_i$, $a_f$, $a_g$,
+# $a_o$.
 #
-# By hand, for the input gate: a_i = 0.2·1 + 0.1·2 + 0.1 + 0.4·0.5 + 0 = 0.7.
-# Likewise a_f = 0.3 + 1.0 + 0.5 - 0.1 = 1.7, a_g = -0.4 + 0.6 + 0.3 = 0.5 and
-# a_o = 0.1 - 0.6 + 0.2 + 0.1 = -0.2.
+# By hand, for the input gate:
+# $a_i = 0.2 \cdot 1 + 0.1 \cdot 2 + 0.1 + 0.4 \cdot 0.5 + 0 = 0.7$.
+# Likewise $a_f = 0.3 + 1.0 + 0.5 - 0.1 = 1.7$, $a_g = -0.4 + 0.6 + 0.3 = 0.5$ and
+# $a_o = 0.1 - 0.6 + 0.2 + 0.1 = -0.2$.
 
 # %%
 a = W_ih @ x_t + b_ih + W_hh @ h_prev + b_hh
@@ -91,9 +93,9 @@ print("pre-activations  a_i, a_f, a_g, a_o =", a)
 assert np.allclose(a, [0.7, 1.7, 0.5, -0.2])
 
 # %% [markdown]
-# **Step 2, the gates.** σ for i, f, o; tanh for g:
-# i_t = σ(0.7) = 0.6682, f_t = σ(1.7) = 0.8455, g_t = tanh(0.5) = 0.4621,
-# o_t = σ(-0.2) = 0.4502.
+# **Step 2, the gates.** $\sigma$ for $i$, $f$, $o$; $\tanh$ for $g$:
+# $i_t = \sigma(0.7) = 0.6682$, $f_t = \sigma(1.7) = 0.8455$, $g_t = \tanh(0.5) = 0.4621$,
+# $o_t = \sigma(-0.2) = 0.4502$.
 
 # %%
 i_t, f_t, g_t, o_t = sigma(a_i), sigma(a_f), np.tanh(a_g), sigma(a_o)
@@ -103,11 +105,13 @@ assert np.allclose([i_t, f_t, g_t, o_t], [0.6682, 0.8455, 0.4621, 0.4502], atol=
 # %% [markdown]
 # **Step 3, the memory.** Keep 84.55% of the old memory, write 66.82% of the candidate:
 #
-# c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t = 0.8455·(-1) + 0.6682·0.4621 = -0.8455 + 0.3088 = -0.5368
+# $c_t = f_t \odot c_{t-1} + i_t \odot g_t = 0.8455 \cdot (-1) + 0.6682 \cdot 0.4621
+# = -0.8455 + 0.3088 = -0.5368$
 # (-0.5367 from the rounded terms; the code keeps every digit).
 #
-# **Step 4, the output.** h_t = o_t ⊙ tanh(c_t) = 0.4502 · tanh(-0.5368) = 0.4502 · (-0.4905)
-# = -0.2208.
+# **Step 4, the output.**
+# $h_t = o_t \odot \tanh(c_t) = 0.4502 \cdot \tanh(-0.5368) = 0.4502 \cdot (-0.4905)
+# = -0.2208$.
 
 # %%
 c_t = f_t * c_prev + i_t * g_t
@@ -138,14 +142,15 @@ assert abs(h1.item() - h_t[0]) < 1e-6 and abs(c1.item() - c_t[0]) < 1e-6
 # %% [markdown]
 # ## One gradient by the numbers
 #
-# Why does the LSTM remember longer than a plain RNN? Look at how a gradient flows from h_t
-# back to the old memory c_{t-1}. Only c_t depends on c_{t-1}, through c_t = f_t ⊙ c_{t-1}
-# + ..., so by the chain rule
+# Why does the LSTM remember longer than a plain RNN? Look at how a gradient flows from $h_t$
+# back to the old memory $c_{t-1}$. Only $c_t$ depends on $c_{t-1}$, through
+# $c_t = f_t \odot c_{t-1} + \dots$, so by the chain rule
 #
 # $$\frac{\partial h_t}{\partial c_{t-1}} = o_t \,\bigl(1 - \tanh^2(c_t)\bigr)\, f_t
 #   = 0.4502 \cdot (1 - 0.4905^2) \cdot 0.8455 = 0.2890 .$$
 #
-# and along the memory alone, ∂c_t/∂c_{t-1} = f_t = 0.8455: the gradient is multiplied by
+# and along the memory alone, $\partial c_t/\partial c_{t-1} = f_t = 0.8455$: the gradient is
+# multiplied by
 # the forget gate, a number the network can learn to hold near 1, instead of passing through
 # a squashing nonlinearity and a weight matrix at every step (tutorial 3 plots the
 # difference).
@@ -161,7 +166,7 @@ assert abs(dh_dc_prev[0] - 0.2890) < 5e-5
 # ## Same check, bigger and random
 #
 # A single example could hide a transposed matrix (all our sizes were tiny). So: the
-# NumPy equations above against `LSTMCell` with input_size = 5, H = 4, a batch of 3 and
+# NumPy equations above against `LSTMCell` with `input_size = 5`, $H = 4$, a batch of 3 and
 # random weights, in float64.
 
 # %%
@@ -190,8 +195,9 @@ assert err < 1e-12
 # %% [markdown]
 # ## The step in one picture
 #
-# The gates of the worked example: pre-activation a (bars) and the gate value after σ or
-# tanh (dots), then the memory going from c_{t-1} to c_t and the output h_t.
+# The gates of the worked example: pre-activation $a$ (bars) and the gate value after
+# $\sigma$ or $\tanh$ (dots), then the memory going from $c_{t-1}$ to $c_t$ and the output
+# $h_t$.
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4))
@@ -215,17 +221,17 @@ savefig(fig, "04_lstm_step.png")
 # ## A worked example from the literature, with shapes that fit
 #
 # *RNN与其他深度学习模型的比较* (section 4.2) works through one LSTM step with two hidden units
-# and a two-dimensional input: x_t = [0.5, 0.1], h_{t-1} = [0.2, 0.4], c_{t-1} = [0.6, -0.2].
-# It writes each gate on the concatenation [h_{t-1}, x_t], a vector of 4 numbers:
-# a_f = W_f [h_{t-1}, x_t] + b_f, and so on. Its numbers do not hold together (see the box
-# below), so here it is again with every number recomputed.
+# and a two-dimensional input: $x_t = [0.5, 0.1]$, $h_{t-1} = [0.2, 0.4]$,
+# $c_{t-1} = [0.6, -0.2]$. It writes each gate on the concatenation $[h_{t-1}, x_t]$, a vector
+# of 4 numbers: $a_f = W_f [h_{t-1}, x_t] + b_f$, and so on. Its numbers do not hold together
+# (see the box below), so here it is again with every number recomputed.
 #
-# Each gate's W has shape **(2, 4)**: one row per hidden unit, one column per entry of
-# [h_{t-1}, x_t]. The article gives no weights, so we chose them (and the biases) so that the
-# pre-activations are the article's where it gives them: the forget gate's [0.3, 0.5] (the
-# first column of its 2×2 display); for the input gate and the candidate, round values
-# whose gates match its i_t = [0.41, 0.29] and c̃_t = [0.72, -0.59]. The article stops
-# before the output gate; ours is an arbitrary a_o = [0.4, -0.2].
+# Each gate's $W$ has shape **$(2, 4)$**: one row per hidden unit, one column per entry of
+# $[h_{t-1}, x_t]$. The article gives no weights, so we chose them (and the biases) so that
+# the pre-activations are the article's where it gives them: the forget gate's $[0.3, 0.5]$
+# (the first column of its $2 \times 2$ display); for the input gate and the candidate, round
+# values whose gates match its $i_t = [0.41, 0.29]$ and $\tilde c_t = [0.72, -0.59]$. The
+# article stops before the output gate; ours is an arbitrary $a_o = [0.4, -0.2]$.
 
 # %%
 x_004 = np.array([0.5, 0.1])
@@ -245,25 +251,27 @@ assert np.allclose(pre["f"], [0.3, 0.5]) and np.allclose(pre["i"], [-0.36, -0.9]
 assert np.allclose(pre["g"], [0.91, -0.68]) and np.allclose(pre["o"], [0.4, -0.2])
 
 # %% [markdown]
-# For the forget gate's first unit, by hand: 0.5·0.2 + 0.25·0.4 + 0.2·0.5 - 1.0·0.1 + 0.1
-# = 0.3. Then the gates:
+# For the forget gate's first unit, by hand:
+# $0.5 \cdot 0.2 + 0.25 \cdot 0.4 + 0.2 \cdot 0.5 - 1.0 \cdot 0.1 + 0.1 = 0.3$. Then the gates:
 #
 # | | unit 1 | unit 2 | the article |
 # |---|---|---|---|
-# | f_t = σ(a_f) | σ(0.3) = **0.5744** | σ(0.5) = 0.6225 | 0.63, 0.82 |
-# | i_t = σ(a_i) | σ(-0.36) = 0.4110 | σ(-0.9) = 0.2891 | 0.41, 0.29 |
-# | c̃_t = tanh(a_g) | tanh(0.91) = 0.7211 | tanh(-0.68) = -0.5915 | 0.72, -0.59 |
-# | o_t = σ(a_o) | σ(0.4) = 0.5987 | σ(-0.2) = 0.4502 | (not computed) |
+# | $f_t = \sigma(a_f)$ | $\sigma(0.3) =$ **0.5744** | $\sigma(0.5) = 0.6225$ | 0.63, 0.82 |
+# | $i_t = \sigma(a_i)$ | $\sigma(-0.36) = 0.4110$ | $\sigma(-0.9) = 0.2891$ | 0.41, 0.29 |
+# | $\tilde c_t = \tanh(a_g)$ | $\tanh(0.91) = 0.7211$ | $\tanh(-0.68) = -0.5915$ | 0.72, -0.59 |
+# | $o_t = \sigma(a_o)$ | $\sigma(0.4) = 0.5987$ | $\sigma(-0.2) = 0.4502$ | (not computed) |
 #
-# The memory, elementwise (⊙ multiplies two vectors entry by entry; no diagonal matrices
+# The memory, elementwise ($\odot$ multiplies two vectors entry by entry; no diagonal matrices
 # are needed):
 #
-# c_t = f_t ⊙ c_{t-1} + i_t ⊙ c̃_t = [0.5744·0.6, 0.6225·(-0.2)] + [0.4110·0.7211,
-# 0.2891·(-0.5915)] = [0.3447, -0.1245] + [0.2964, -0.1710] = **[0.6410, -0.2955]**
-# (the article's [0.6732, -0.3351] follows from its wrong f_t).
+# $c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t
+# = [0.5744 \cdot 0.6, 0.6225 \cdot (-0.2)] + [0.4110 \cdot 0.7211, 0.2891 \cdot (-0.5915)]
+# = [0.3447, -0.1245] + [0.2964, -0.1710] =$ **[0.6410, -0.2955]**
+# (the article's [0.6732, -0.3351] follows from its wrong $f_t$).
 #
-# And the output the article leaves out: h_t = o_t ⊙ tanh(c_t) = [0.5987·0.5656,
-# 0.4502·(-0.2872)] = **[0.3386, -0.1293]**.
+# And the output the article leaves out:
+# $h_t = o_t \odot \tanh(c_t) = [0.5987 \cdot 0.5656, 0.4502 \cdot (-0.2872)] =$
+# **[0.3386, -0.1293]**.
 
 # %%
 f_004, i_004 = sigma(pre["f"]), sigma(pre["i"])
@@ -277,11 +285,11 @@ assert np.allclose(c_new, [0.6410, -0.2955], atol=5e-5)
 assert np.allclose(h_new, [0.3386, -0.1293], atol=5e-5)
 
 # %% [markdown]
-# **Onto the module's parameters.** W_f acts on [h_{t-1}, x_t], so its first two columns
-# are the hidden-side block W_hf and its last two the input-side block W_if. Stacked in the
-# gate order (i, f, g, o), the hidden-side blocks make `weight_hh` (8, 2), the input-side
-# blocks `weight_ih` (8, 2); each gate's single bias goes into `bias_ih`, with `bias_hh` zero
-# (only their sum matters).
+# **Onto the module's parameters.** $W_f$ acts on $[h_{t-1}, x_t]$, so its first two columns
+# are the hidden-side block $W_{hf}$ and its last two the input-side block $W_{if}$. Stacked in
+# the gate order $(i, f, g, o)$, the hidden-side blocks make `weight_hh` $(8, 2)$, the
+# input-side blocks `weight_ih` $(8, 2)$; each gate's single bias goes into `bias_ih`, with
+# `bias_hh` zero (only their sum matters).
 
 # %%
 H2 = 2
@@ -301,14 +309,15 @@ print(f"LSTMCell: h_t = {h_mg.numpy()[0]}  c_t = {c_mg.numpy()[0]}  (largest dif
 assert err_004 < 1e-12
 
 # %% [markdown]
-# > **Where the sources go wrong: the worked example's shapes and σ(0.3)**
+# > **Where the sources go wrong: the worked example's shapes and $\sigma(0.3)$**
 # >
-# > *RNN与其他深度学习模型的比较* (section 4.2) lists W_f, W_i, W_c, W_o with shape (4, 4). A
-# > gate on [h_{t-1}, x_t] maps 4 numbers to H = 2 numbers, so each W is **(2, 4)** (more
-# > generally (H, H + input_size)). A (4, 4) matrix would produce 4 gate values for 2
-# > memory cells. The article then shows the forget gate's pre-activation as a 2×2 matrix;
-# > a matrix times a vector is a vector, here of 2 numbers. It gives σ(0.3) as 0.63, but
-# > σ(0.3) = 1/(1 + e^{-0.3}) = **0.5744** (0.63 is σ(0.53)). Its products f_t ⊙ c_{t-1} are
+# > *RNN与其他深度学习模型的比较* (section 4.2) lists $W_f$, $W_i$, $W_c$, $W_o$ with shape
+# > $(4, 4)$. A gate on $[h_{t-1}, x_t]$ maps 4 numbers to $H = 2$ numbers, so each $W$ is
+# > **$(2, 4)$** (more generally $(H, H + \text{input\_size})$). A $(4, 4)$ matrix would
+# > produce 4 gate values for 2 memory cells. The article then shows the forget gate's
+# > pre-activation as a $2 \times 2$ matrix; a matrix times a vector is a vector, here of 2
+# > numbers. It gives $\sigma(0.3)$ as 0.63, but $\sigma(0.3) = 1/(1 + e^{-0.3}) =$
+# > **0.5744** (0.63 is $\sigma(0.53)$). Its products $f_t \odot c_{t-1}$ are
 # > written with diagonal matrices; the elementwise product needs none. The check:
 
 # %%
@@ -327,25 +336,27 @@ assert (W_004["f"][0] @ hx).shape == (2,) and abs(sigma(0.3) - 0.5744) < 5e-5
 # > **Where the sources go wrong: an LSTM without its memory**
 # >
 # > *循环神经网络(Recurrent Neural Networks) - 原理与代码实例讲解* (section 4.2) writes the LSTM
-# > as one update h_t = σ(W_i[x_t, h_{t-1}] + b_i)·h_{t-1} + σ(W_f[x_t, h_{t-1}] + b_f)·
-# > tanh(W_c[x_t, h_{t-1}] + b_c) and an output y_t = σ(W_o[x_t, h_t] + b_o)·tanh(h_t), and
-# > (section 3.2) starts from h_0 = x_1. Four things differ from the LSTM (Hochreiter &
+# > as one update $h_t = \sigma(W_i[x_t, h_{t-1}] + b_i) \cdot h_{t-1}$
+# > ${} + \sigma(W_f[x_t, h_{t-1}] + b_f) \cdot \tanh(W_c[x_t, h_{t-1}] + b_c)$ and an output
+# > $y_t = \sigma(W_o[x_t, h_t] + b_o) \cdot \tanh(h_t)$, and (section 3.2) starts from
+# > $h_0 = x_1$. Four things differ from the LSTM (Hochreiter &
 # > Schmidhuber 1997; Gers et al. 2000), which is what PyTorch, the other articles and this
 # > tutorial compute:
 # >
-# > 1. **There is no cell state.** The LSTM carries two vectors, c_t (the memory) and h_t
-# >    (what it shows); the whole point is the additive path c_t = f_t ⊙ c_{t-1} + ...
+# > 1. **There is no cell state.** The LSTM carries two vectors, $c_t$ (the memory) and $h_t$
+# >    (what it shows); the whole point is the additive path
+# >    $c_t = f_t \odot c_{t-1} + \dots$
 # > 2. **The gates do each other's jobs.** There the *input* gate multiplies the old state
-# >    and the *forget* gate the new candidate; in the LSTM the forget gate scales c_{t-1}
+# >    and the *forget* gate the new candidate; in the LSTM the forget gate scales $c_{t-1}$
 # >    and the input gate the candidate.
-# > 3. **The output goes through tanh(c_t)**, the memory, not tanh(h_t), and the output gate
-# >    reads h_{t-1}, not the h_t it is computing.
-# > 4. **The initial state is zero** (h_0 = c_0 = 0, PyTorch's default when no state is
-# >    passed). h_0 = x_1 only type-checks when the input and hidden sizes are equal, and
+# > 3. **The output goes through $\tanh(c_t)$**, the memory, not $\tanh(h_t)$, and the output
+# >    gate reads $h_{t-1}$, not the $h_t$ it is computing.
+# > 4. **The initial state is zero** ($h_0 = c_0 = 0$, PyTorch's default when no state is
+# >    passed). $h_0 = x_1$ only type-checks when the input and hidden sizes are equal, and
 # >    then the first input is read twice.
 # >
-# > The checks: two steps that differ only in c_{t-1} give different h_t in an LSTM, which
-# > a model without c cannot reproduce; and `LSTMCell` without a state equals starting from
+# > The checks: two steps that differ only in $c_{t-1}$ give different $h_t$ in an LSTM, which
+# > a model without $c$ cannot reproduce; and `LSTMCell` without a state equals starting from
 # > zeros.
 
 # %%
@@ -371,19 +382,21 @@ assert gap > 0.1 and np.array_equal(h_none.numpy(), h_zero.numpy())
 # > * it calls `sigmoid` and a bare `tanh` that are never defined (a `NameError` at the first
 # >   step), and reads `self.Why` and `self.by`, which its LSTM never creates;
 # > * the gates share weights that should be separate: the input and forget gates both use
-# >   the forget gate's matrix on h_{t-1}, and the candidate's matrix serves the output
+# >   the forget gate's matrix on $h_{t-1}$, and the candidate's matrix serves the output
 # >   gate's hidden part and both parts of the candidate. An LSTM has eight blocks (four
-# >   gates × input and hidden side); the code has four;
-# > * the candidate's input matrix has shape (H, H) but multiplies x_t, which only works when
-# >   input_size = H;
+# >   gates $\times$ input and hidden side); the code has four;
+# > * the candidate's input matrix has shape $(H, H)$ but multiplies $x_t$, which only works
+# >   when `input_size` $= H$;
 # > * the candidate adds its bias twice (`bc + bc`), and `self.bc` is assigned twice;
-# > * every weight starts at zero: then all gates sit at σ(0) = 0.5, the candidate at
-# >   tanh(0) = 0, so c_t = h_t = 0 for every input and the output never depends on the data
+# > * every weight starts at zero: then all gates sit at $\sigma(0) = 0.5$, the candidate at
+# >   $\tanh(0) = 0$, so $c_t = h_t = 0$ for every input and the output never depends on the
+# >   data
 # >   (tutorial 2 shows this for the plain RNN, and that no gradient can fix it).
 # >
 # > The corrected version is `lstm_step_numpy` above: four separate blocks of the stacked
-# > W_ih and W_hh, one matrix shape per side, defined helpers, checked against `LSTMCell` to
-# > 1e-12. Two checks: the shape mistake fails as soon as input_size ≠ H, and an all-zero LSTM
+# > $W_{ih}$ and $W_{hh}$, one matrix shape per side, defined helpers, checked against
+# > `LSTMCell` to 1e-12. Two checks: the shape mistake fails as soon as `input_size` $\ne H$,
+# > and an all-zero LSTM
 # > outputs zeros whatever it reads.
 
 # %%
@@ -412,19 +425,23 @@ print(f"RESULT: hand-computed h_t = {h_t[0]:.4f}, c_t = {c_t[0]:.4f} match LSTMC
 # Try each one before you look at its worked solution: a script in `tutorials/solutions/`
 # that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
 #
-# 1. **Every gate's gradient.** The tutorial derived one gradient. Given δh_t = ∂L/∂h_t,
-#    derive the gradients of the four gate pre-activations a_i, a_f, a_g, a_o, and from them
-#    ∂L/∂W_ih, ∂L/∂W_hh, the biases, ∂L/∂x_t, ∂L/∂h_{t-1} and ∂L/∂c_{t-1}. Implement them in
+# 1. **Every gate's gradient.** The tutorial derived one gradient. Given
+#    $\delta h_t = \partial L/\partial h_t$, derive the gradients of the four gate
+#    pre-activations $a_i$, $a_f$, $a_g$, $a_o$, and from them $\partial L/\partial W_{ih}$,
+#    $\partial L/\partial W_{hh}$, the biases, $\partial L/\partial x_t$,
+#    $\partial L/\partial h_{t-1}$ and $\partial L/\partial c_{t-1}$. Implement them in
 #    NumPy and check them against `LSTMCell` and autograd in float64: on the worked example
 #    (you should find 0.2890 again) and on a random batch.
 #    Solution: tutorials/solutions/04_lstm_by_the_numbers_ex1.py
 # 2. **A peephole LSTM.** Gers, Schraudolph & Schmidhuber (2002) let the gates see the
-#    memory: add p_i ⊙ c_{t-1} to a_i, p_f ⊙ c_{t-1} to a_f and p_o ⊙ c_t to a_o (p_i, p_f,
-#    p_o are learned vectors). Write the cell as an `nn.Module`, check that with p = 0 it
+#    memory: add $p_i \odot c_{t-1}$ to $a_i$, $p_f \odot c_{t-1}$ to $a_f$ and $p_o \odot c_t$
+#    to $a_o$ ($p_i$, $p_f$, $p_o$ are learned vectors). Write the cell as an `nn.Module`,
+#    check that with $p = 0$ it
 #    computes exactly what `LSTMCell` computes, and check its gradients with `gradcheck`.
 #    Solution: tutorials/solutions/04_lstm_by_the_numbers_ex2.py
 # 3. **Saturated gates.** In the worked example, set the forget-gate bias to -20 and
-#    predict c_t and ∂c_t/∂c_{t-1}. Then set it to +20 with the input-gate bias at -20 and
+#    predict $c_t$ and $\partial c_t/\partial c_{t-1}$. Then set it to +20 with the input-gate
+#    bias at -20 and
 #    predict again. Check both with `LSTMCell`. What does the second setting mean for a
 #    gradient travelling back 100 steps?
 #    Solution: tutorials/solutions/04_lstm_by_the_numbers_ex3.py

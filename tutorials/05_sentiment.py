@@ -96,8 +96,8 @@ print("first example as ids:", X_train[0][:12], "...")
 # %% [markdown]
 # ## Batches: bucket, pad, and tell the network the lengths
 #
-# A batch must be a rectangle, (B, T) ids, so shorter sentences are padded with `<pad>`.
-# Padding costs time (the RNN runs T steps for everybody) and could change the result
+# A batch must be a rectangle, $(B, T)$ ids, so shorter sentences are padded with `<pad>`.
+# Padding costs time (the RNN runs $T$ steps for everybody) and could change the result
 # (the state would keep moving through the pads). Two tools deal with that:
 #
 # * `bucket_batches` groups sentences of similar length (shuffled anew each epoch), so there is
@@ -124,15 +124,16 @@ print(f"padding with bucketing: {np.mean(padding):.1%} of each batch")
 # ## The baseline: bag-of-words logistic regression
 #
 # Forget word order: represent a snippet by which words occur in it, and learn one weight per
-# word and class. With ids w ∈ S(x), the set of distinct words of snippet x, and the class
-# scores
+# word and class. With ids $w \in S(x)$, the set of distinct words of snippet $x$, and the
+# class scores
 #
 # $$z_c(x) = b_c + \sum_{w \in S(x)} \theta_{w,c}, \qquad
 #   p(c \mid x) = \operatorname{softmax}(z(x))_c ,$$
 #
 # this is multinomial logistic regression on binary word features. An `Embedding(V, 2)`
-# is exactly the table θ (row w holds θ_{w,·}), so summing its rows over a padded batch
-# computes z without ever building the (N, V) feature matrix. Trained with the same loss and
+# is exactly the table $\theta$ (row $w$ holds $\theta_{w,\cdot}$), so summing its rows over a
+# padded batch computes $z$ without ever building the $(N, V)$ feature matrix. Trained with the
+# same loss and
 # optimiser as the RNN; L2 regularisation (weight decay) keeps rare words in check.
 
 # %%
@@ -187,7 +188,7 @@ print(f"bag-of-words logistic regression: validation {bow_val:.1%}, test {bow_te
       f"({t_bow.seconds:.0f} s)")
 
 # %% [markdown]
-# Which words does it rely on? The largest θ_{w,fresh} - θ_{w,rotten}:
+# Which words does it rely on? The largest $\theta_{w,\text{fresh}} - \theta_{w,\text{rotten}}$:
 
 # %%
 score = bow.theta.weight.detach().numpy() @ np.array([-1.0, 1.0])
@@ -199,14 +200,15 @@ print("most fresh: ", ", ".join(vocab.itos[i] for i in order[::-1][:12]))
 # ## The recurrent model
 #
 # Word order matters ("not good, just bad" vs "not bad, just good"), which is what a recurrent
-# network can use. For a snippet of ids w_1 ... w_T:
+# network can use. For a snippet of ids $w_1 \dots w_T$:
 #
 # $$e_t = E[w_t], \qquad (o_1, \dots, o_T) = \operatorname{GRU}(e_1, \dots, e_T), \qquad
 #   m_j = \max_{t \le \text{length}} o_{t,j}, \qquad z = m\, W^T + b .$$
 #
-# E is the embedding table (one learned vector per word), the GRU reads the sequence (in
-# both directions with `bidirectional=True`, so o_t = [→h_t; ←h_t] sees the words before *and*
-# after t), and the max over time lets each feature j fire wherever in the snippet its
+# $E$ is the embedding table (one learned vector per word), the GRU reads the sequence (in
+# both directions with `bidirectional=True`, so $o_t = [\overrightarrow{h}_t; \overleftarrow{h}_t]$
+# sees the words before *and* after $t$), and the max over time lets each feature $j$ fire
+# wherever in the snippet its
 # pattern ("not bad", "a waste of") occurs, which trains faster than using the final state
 # alone. Dropout on the embeddings and before the classifier fights overfitting: 10,000
 # snippets are not many.
@@ -396,8 +398,9 @@ print(f"RESULT: test accuracy {test_acc:.1%} ({CONFIG['cell'].upper()}"
 #    change them, train the three classifiers the same way, and compare their validation
 #    accuracy. Which do you expect to learn fastest?
 #    Solution: tutorials/solutions/05_sentiment_ex2.py
-# 3. **The baseline's gradient by hand.** Derive ∂L/∂θ and ∂L/∂b for the bag-of-words
-#    logistic regression (mean cross-entropy over a batch). Which rows of θ receive a
+# 3. **The baseline's gradient by hand.** Derive $\partial L/\partial \theta$ and
+#    $\partial L/\partial b$ for the bag-of-words logistic regression (mean cross-entropy over
+#    a batch). Which rows of $\theta$ receive a
 #    gradient? Implement it in NumPy, check it against autograd in float64 on a real batch,
 #    and take five gradient steps both ways.
 #    Solution: tutorials/solutions/05_sentiment_ex3.py

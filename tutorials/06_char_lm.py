@@ -58,15 +58,15 @@ print(train_text[:200])
 # %% [markdown]
 # ## The baseline: a unigram model
 #
-# The simplest language model ignores context: p(x) is how often character x occurs in the
+# The simplest language model ignores context: $p(x)$ is how often character $x$ occurs in the
 # training text. Its cost on the validation text, in **bits per character**, is the average
 # number of bits an ideal code built from the model would spend per character:
 #
 # $$\text{bpc} = -\frac{1}{N} \sum_{n=1}^{N} \log_2 p(x_n \mid x_{<n}) ,$$
 #
-# where x_1 ... x_N are the characters of the text.
+# where $x_1 \dots x_N$ are the characters of the text.
 #
-# The unigram model uses p(x_n | x_{<n}) = p(x_n) (add-one smoothed, so no character gets
+# The unigram model uses $p(x_n \mid x_{<n}) = p(x_n)$ (add-one smoothed, so no character gets
 # probability 0). Anything that reads context must do better.
 
 # %%
@@ -80,12 +80,12 @@ print(f"unigram baseline: {bpc_unigram:.3f} bits per character on validation")
 # ## Streams and truncated BPTT
 #
 # The training text is one sequence of millions of characters: far too long for one graph.
-# We cut it into B = 32 equal **streams** laid side by side, a (B, L) array, so that each
+# We cut it into $B = 32$ equal **streams** laid side by side, a $(B, L)$ array, so that each
 # column step advances 32 places in the text at once. The model reads the streams in windows
-# of 64 characters. The input at step t is the character x_t and the target y_t = x_{t+1},
-# the next character.
+# of 64 characters. The input at step $t$ is the character $x_t$ and the target
+# $y_t = x_{t+1}$, the next character.
 #
-# Truncated BPTT: the LSTM's state (h, c) at the end of one window is the start of the next,
+# Truncated BPTT: the LSTM's state $(h, c)$ at the end of one window is the start of the next,
 # so the model sees the whole history, but it is **detached** in between, so each window's
 # backward stops at the window's first step (here: at most 64 characters back).
 # `tbptt(step, inputs, targets, window)` runs that loop: it slices the windows and detaches
@@ -110,14 +110,14 @@ print(f"training streams: {x_train.shape}, {n_windows} windows per epoch (the la
 # %% [markdown]
 # ## The model
 #
-# With e_t = E[x_t] the embedding of character x_t, the LSTM of tutorial 4 (h_t and c_t
+# With $e_t = E[x_t]$ the embedding of character $x_t$, the LSTM of tutorial 4 ($h_t$ and $c_t$
 # its hidden and cell state), and a linear read-out to one score per symbol:
 #
 # $$(h_t, c_t) = \operatorname{LSTM}(e_t, (h_{t-1}, c_{t-1})), \qquad
 #   z_t = h_t W_{out}^T + b_{out}, \qquad p(x_{t+1} \mid x_{\le t}) = \operatorname{softmax}(z_t).$$
 #
-# The loss is the cross-entropy, the mean of -ln p(y_t); dividing it by ln 2 gives bits per
-# character.
+# The loss is the cross-entropy, the mean of $-\ln p(y_t)$; dividing it by $\ln 2$ gives bits
+# per character.
 
 # %%
 class CharLM(nn.Module):
@@ -211,12 +211,12 @@ savefig(fig, "06_char_lm_loss.png")
 # ## Sampling at a temperature
 #
 # To write, feed the model a prompt, then repeatedly draw the next character from its
-# distribution and feed that back in. The **temperature** τ rescales the scores before the
+# distribution and feed that back in. The **temperature** $\tau$ rescales the scores before the
 # softmax,
 #
 # $$p_\tau(c) = \operatorname{softmax}(z / \tau)_c ,$$
 #
-# so τ < 1 sharpens the distribution (safer, more repetitive text) and τ > 1 flattens it
+# so $\tau < 1$ sharpens the distribution (safer, more repetitive text) and $\tau > 1$ flattens it
 # (more surprising, more misspelt).
 
 # %%
@@ -241,7 +241,7 @@ for tau in (0.5, 1.0):
 # %% [markdown]
 # ## What you have seen
 #
-# * A long text becomes B parallel streams; truncated BPTT carries the state across windows
+# * A long text becomes $B$ parallel streams; truncated BPTT carries the state across windows
 #   but cuts the gradient at each window's start (`tbptt`, `detach_state`).
 # * Bits per character measure a language model on held-out text; a unigram model is the floor
 #   any context model must beat.
@@ -265,9 +265,10 @@ print(f"RESULT: validation {bpc_val:.3f} bits per character (unigram baseline "
 #    its validation cost in all four units, next to the unigram and the uniform models;
 #    compute the nats a second time with `F.cross_entropy`.
 #    Solution: tutorials/solutions/06_char_lm_ex1.py
-# 2. **Temperature, predicted.** Predict the entropy of softmax(z / τ) as τ → 0, at τ = 1 and
-#    as τ → ∞, and which τ gives the lowest validation bpc if the model is *scored* with
-#    softmax(z / τ). Measure both for the bigram model of exercise 1 (or your LSTM).
+# 2. **Temperature, predicted.** Predict the entropy of $\operatorname{softmax}(z / \tau)$ as
+#    $\tau \to 0$, at $\tau = 1$ and as $\tau \to \infty$, and which $\tau$ gives the lowest
+#    validation bpc if the model is *scored* with $\operatorname{softmax}(z / \tau)$. Measure
+#    both for the bigram model of exercise 1 (or your LSTM).
 #    Solution: tutorials/solutions/06_char_lm_ex2.py
 # 3. **Where truncation cuts.** Run an LSTM over two consecutive 64-character windows and
 #    take the loss of the last character only. Predict the gradient with respect to the

@@ -6,7 +6,7 @@
 # GRU, and hold it to the standard of two baselines that any forecast must beat:
 #
 # * **naive**: the next 12 months will look like the last month we saw;
-# * **seasonal naive**: month m+k will look like month m+k one solar cycle (132 months)
+# * **seasonal naive**: month $m+k$ will look like month $m+k$ one solar cycle (132 months)
 #   earlier.
 #
 # Along the way: cutting a series into **windows**, **normalising** with training
@@ -65,14 +65,14 @@ savefig(fig, "07_series.png")
 # %% [markdown]
 # ## Windows and normalisation
 #
-# From the series s_1 ... s_N, one example is a window of the past W = 120 months (ten
-# years: most of a cycle) and the next K = 12 months to predict:
+# From the series $s_1 \dots s_N$, one example is a window of the past $W = 120$ months (ten
+# years: most of a cycle) and the next $K = 12$ months to predict:
 #
 # $$x = (s_{m-W+1}, \dots, s_m), \qquad y = (s_{m+1}, \dots, s_{m+K}).$$
 #
 # Networks train best on inputs of order 1, so every value is standardised,
-# z = (s - μ) / σ, with μ and σ of the **training** months only: using the test months'
-# statistics would leak information about the future into training.
+# $z = (s - \mu) / \sigma$, with $\mu$ and $\sigma$ of the **training** months only: using the
+# test months' statistics would leak information about the future into training.
 # A window belongs to the split in which its first target month falls, so every forecast
 # of the test split is of test months, made from the months before them.
 
@@ -100,12 +100,12 @@ print(f"windows: train {x_train.shape}, validation {x_val.shape}, test {x_test.s
 # %% [markdown]
 # ## The baselines
 #
-# For a window ending at month m, predicting month m+k (k = 1..K):
+# For a window ending at month $m$, predicting month $m+k$ ($k = 1, \dots, K$):
 #
 # $$\hat y^{\text{naive}}_{m+k} = s_m, \qquad \hat y^{\text{seasonal}}_{m+k} = s_{m+k-P},
 #   \quad P = 132 \text{ months}.$$
 #
-# We report the root mean squared error over all test windows and all K horizons, in
+# We report the root mean squared error over all test windows and all $K$ horizons, in
 # sunspot numbers.
 
 # %%
@@ -124,8 +124,8 @@ print(f"test RMSE: naive {rmse_naive:.1f}, seasonal naive (P = {P}) {rmse_season
 # %% [markdown]
 # ## The model
 #
-# A GRU reads the window; its final hidden state h_W summarises it, and one linear layer
-# maps that summary to all K forecasts at once:
+# A GRU reads the window; its final hidden state $h_W$ summarises it, and one linear layer
+# maps that summary to all $K$ forecasts at once:
 #
 # $$h_W = \operatorname{GRU}(x_1, \dots, x_W), \qquad \hat y = h_W W_{out}^T + b_{out}
 #   \in \mathbb{R}^K .$$
@@ -180,7 +180,7 @@ print(f"best epoch {best[2]} (validation RMSE {best[0]:.1f}); training {t_train.
 # %% [markdown]
 # ## Test error, against the baselines
 #
-# Per horizon k, and over all of them. The naive forecast is hard to beat one month ahead
+# Per horizon $k$, and over all of them. The naive forecast is hard to beat one month ahead
 # (the sun does not change much in a month) but gets worse with every month further out. In
 # full mode the GRU has learned the shape of a cycle, so its error grows much more slowly: we
 # measured a test RMSE over all twelve horizons of 22.3 for the GRU, 29.4 for the naive
@@ -239,8 +239,9 @@ print(f"RESULT: test RMSE (1-12 months ahead) GRU {rmse_gru:.1f}, naive {rmse_na
 # that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
 #
 # 1. **Error against horizon.** Add a third baseline, the training mean. Before computing
-#    anything, sketch the test RMSE of the naive forecast and of the mean for k = 1..12
-#    months ahead, and say which is better a year ahead. Then compute both curves.
+#    anything, sketch the test RMSE of the naive forecast and of the mean for
+#    $k = 1, \dots, 12$ months ahead, and say which is better a year ahead. Then compute both
+#    curves.
 #    Solution: tutorials/solutions/07_forecasting_ex1.py
 # 2. **A linear autoregressive forecaster.** Fit a *linear* map from the same 120-month
 #    window to the next 12 months by least squares (`np.linalg.lstsq`), check with autograd

@@ -172,6 +172,6 @@ else:
 #    Solution: tutorials/solutions/08_gpu_ex1.py
 # 2. **The fixed cost of an op.** Predict how much longer an elementwise add of 1,000,000
 #    elements takes than an add of 1 element. Measure it on each device you have, fit
-#    t(n) ≈ t_0 + n / r, and find the size at which half the time is overhead: what does it
-#    say about the small model of this tutorial?
+#    $t(n) \approx t_0 + n / r$, and find the size at which half the time is overhead: what
+#    does it say about the small model of this tutorial?
 #    Solution: tutorials/solutions/08_gpu_ex2.py

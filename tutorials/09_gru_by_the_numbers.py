@@ -12,7 +12,7 @@
 #
 # ## The equations
 #
-# With x_t the input, h_{t-1} the previous state, σ the logistic sigmoid and ⊙ the
+# With $x_t$ the input, $h_{t-1}$ the previous state, $\sigma$ the logistic sigmoid and $\odot$ the
 # elementwise product, in the names of `minigrad/nn/rnn.py` (PyTorch's):
 #
 # $$
@@ -28,13 +28,15 @@
 # $$
 #
 # The two candidate lines are the two forms. `reset_after=False` is the one in Cho et al.'s
-# paper and most textbooks: reset h_{t-1}, *then* multiply by W_hn. `reset_after=True` is
-# PyTorch's and cuDNN's (and minigrad's default): multiply first, reset after, so the three
-# hidden-side products W_hr h, W_hz h, W_hn h become one matrix product. Same parameters,
+# paper and most textbooks: reset $h_{t-1}$, *then* multiply by $W_{hn}$. `reset_after=True`
+# is PyTorch's and cuDNN's (and minigrad's default): multiply first, reset after, so the three
+# hidden-side products $W_{hr} h$, $W_{hz} h$, $W_{hn} h$ become one matrix product. Same
+# parameters,
 # slightly different function.
 #
-# The module stacks the three blocks in the order (r, z, n): W_ih = [W_ir; W_iz; W_in] of
-# shape (3H, input_size), W_hh = [W_hr; W_hz; W_hn] (3H, H), b_ih and b_hh (3H,).
+# The module stacks the three blocks in the order $(r, z, n)$:
+# $W_{ih} = [W_{ir}; W_{iz}; W_{in}]$ of shape $(3H, \text{input\_size})$,
+# $W_{hh} = [W_{hr}; W_{hz}; W_{hn}]$ $(3H, H)$, $b_{ih}$ and $b_{hh}$ $(3H,)$.
 
 # %%
 # Quick mode runs the same code on a small slice of the data, in seconds. In a notebook,
@@ -55,8 +57,8 @@ np.set_printoptions(precision=4, suppress=True)
 # %% [markdown]
 # ## The numbers
 #
-# input_size = 2 and H = 1, so every gate is one number. Each row of W_ih and W_hh belongs to
-# one gate.
+# `input_size = 2` and $H = 1$, so every gate is one number. Each row of $W_{ih}$ and $W_{hh}$
+# belongs to one gate.
 
 # %%
 x_t = np.array([0.5, -1.0])  # (input_size,)
@@ -78,10 +80,10 @@ def sigma(a):
 # **Step 1, the input side and the hidden side.** Unlike the LSTM, the GRU cannot add the two
 # products before splitting them by gate: the candidate treats its hidden part differently.
 #
-# Input side, W_ih x_t + b_ih: r: 0.6·0.5 - 0.2·(-1) + 0.1 = 0.6; z: -0.15 - 0.5 + 0.2
-# = -0.45; n: 0.4 - 0.4 - 0.1 = -0.1.
-# Hidden side, W_hh h_{t-1} + b_hh: r: 0.5·0.4 + 0 = 0.2; z: 0.4 + 0.3 = 0.7;
-# n: -0.7·0.4 + 0.2 = -0.08.
+# Input side, $W_{ih} x_t + b_{ih}$: $r$: $0.6 \cdot 0.5 - 0.2 \cdot (-1) + 0.1 = 0.6$;
+# $z$: $-0.15 - 0.5 + 0.2 = -0.45$; $n$: $0.4 - 0.4 - 0.1 = -0.1$.
+# Hidden side, $W_{hh} h_{t-1} + b_{hh}$: $r$: $0.5 \cdot 0.4 + 0 = 0.2$;
+# $z$: $0.4 + 0.3 = 0.7$; $n$: $-0.7 \cdot 0.4 + 0.2 = -0.08$.
 
 # %%
 xa = W_ih @ x_t + b_ih  # input side, one entry per gate
@@ -91,8 +93,8 @@ print("hidden side (r, z, n):", ha)
 assert np.allclose(xa, [0.6, -0.45, -0.1]) and np.allclose(ha, [0.2, 0.7, -0.08])
 
 # %% [markdown]
-# **Step 2, the two gates.** r_t = σ(0.6 + 0.2) = σ(0.8) = 0.6900 and
-# z_t = σ(-0.45 + 0.7) = σ(0.25) = 0.5622.
+# **Step 2, the two gates.** $r_t = \sigma(0.6 + 0.2) = \sigma(0.8) = 0.6900$ and
+# $z_t = \sigma(-0.45 + 0.7) = \sigma(0.25) = 0.5622$.
 
 # %%
 r_t, z_t = sigma(xa[0] + ha[0]), sigma(xa[1] + ha[1])
@@ -102,13 +104,13 @@ assert np.allclose([r_t, z_t], [0.6900, 0.5622], atol=5e-5)
 # %% [markdown]
 # **Step 3, the candidate, both forms.**
 #
-# * reset_after=True: n_t = tanh(-0.1 + 0.6900·(-0.08)) = tanh(-0.1552) = -0.1540.
-# * reset_after=False: n_t = tanh(-0.1 + (-0.7)·(0.6900·0.4) + 0.2) = tanh(-0.0932)
-#   = -0.0929.
+# * `reset_after=True`: $n_t = \tanh(-0.1 + 0.6900 \cdot (-0.08)) = \tanh(-0.1552) = -0.1540$.
+# * `reset_after=False`:
+#   $n_t = \tanh(-0.1 + (-0.7) \cdot (0.6900 \cdot 0.4) + 0.2) = \tanh(-0.0932) = -0.0929$.
 #
-# They differ because b_hn = 0.2 is inside the reset in the first form and outside in the
-# second. (With H > 1 they differ even without biases: W_hn (r ⊙ h) mixes the reset units
-# before the matrix, r ⊙ (W_hn h) after it.)
+# They differ because $b_{hn} = 0.2$ is inside the reset in the first form and outside in the
+# second. (With $H > 1$ they differ even without biases: $W_{hn} (r \odot h)$ mixes the reset
+# units before the matrix, $r \odot (W_{hn} h)$ after it.)
 
 # %%
 n_after = np.tanh(xa[2] + r_t * ha[2])
@@ -117,10 +119,11 @@ print(f"n_t: reset_after=True {n_after:.4f}   reset_after=False {n_before:.4f}")
 assert np.allclose([n_after, n_before], [-0.1540, -0.0929], atol=5e-5)
 
 # %% [markdown]
-# **Step 4, the new state**, a blend of the candidate and the old state, weighted by z_t:
+# **Step 4, the new state**, a blend of the candidate and the old state, weighted by $z_t$:
 #
-# * reset_after=True: h_t = (1 - 0.5622)·(-0.1540) + 0.5622·0.4 = -0.0674 + 0.2249 = 0.1575;
-# * reset_after=False: h_t = 0.4378·(-0.0929) + 0.2249 = -0.0407 + 0.2249 = 0.1842.
+# * `reset_after=True`:
+#   $h_t = (1 - 0.5622) \cdot (-0.1540) + 0.5622 \cdot 0.4 = -0.0674 + 0.2249 = 0.1575$;
+# * `reset_after=False`: $h_t = 0.4378 \cdot (-0.0929) + 0.2249 = -0.0407 + 0.2249 = 0.1842$.
 
 # %%
 h_after = (1 - z_t) * n_after + z_t * h_prev
@@ -152,7 +155,7 @@ for reset_after, by_hand in ((True, h_after), (False, h_before)):
     assert abs(h1 - by_hand[0]) < 1e-12
 
 # %% [markdown]
-# And bigger, with random weights (input_size = 5, H = 4, a batch of 3), so that a
+# And bigger, with random weights (`input_size = 5`, $H = 4$, a batch of 3), so that a
 # transposed matrix or a gate taken from the wrong block could not hide: the equations in
 # NumPy, batched, against both forms of the cell.
 
@@ -189,17 +192,18 @@ assert list(p) == ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]  # the order 
 # %% [markdown]
 # ## What each gate does
 #
-# Push a gate to its limit and watch. The **update gate** z_t decides how much of the old
-# state survives: at z_t = 1 the step copies h_{t-1} unchanged, whatever the input; at
-# z_t = 0 it replaces it by the candidate. That copy path is the GRU's long memory: along it
-# ∂h_t/∂h_{t-1} ≈ z_t ≈ 1, no squashing and no weight matrix, so gradients survive many steps
+# Push a gate to its limit and watch. The **update gate** $z_t$ decides how much of the old
+# state survives: at $z_t = 1$ the step copies $h_{t-1}$ unchanged, whatever the input; at
+# $z_t = 0$ it replaces it by the candidate. That copy path is the GRU's long memory: along it
+# $\partial h_t/\partial h_{t-1} \approx z_t \approx 1$, no squashing and no weight matrix, so
+# gradients survive many steps
 # (tutorial 3 measures it).
 #
-# The **reset gate** r_t decides how much of the old state the *candidate* may read. At
-# r_t = 0 the candidate is computed from the input alone, as if the sequence started here:
+# The **reset gate** $r_t$ decides how much of the old state the *candidate* may read. At
+# $r_t = 0$ the candidate is computed from the input alone, as if the sequence started here:
 # a clean break, for instance at the start of a new sentence.
 #
-# To pin a gate, we set its hidden-side bias to ±20 (σ(20) = 1 - 2e-9).
+# To pin a gate, we set its hidden-side bias to $\pm 20$ ($\sigma(20) = 1 - 2 \times 10^{-9}$).
 
 # %%
 rng = np.random.default_rng(0)
@@ -236,24 +240,27 @@ print(f"r_t = 0, z_t = 0: two different h_(t-1), same input -> h_t differ by "
 assert np.abs(a - b).max() < 1e-6
 
 # %% [markdown]
-# > **Where the sources go wrong: which way round z works**
+# > **Where the sources go wrong: which way round $z$ works**
 # >
 # > *递归神经网络的记忆机制* (section 3.3) writes the GRU's last line as
-# > h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t: there z_t = 1 means *take the candidate*. PyTorch,
-# > cuDNN, Keras and minigrad write h_t = (1 - z_t) ⊙ h̃_t + z_t ⊙ h_{t-1}: z_t = 1 means
+# > $h_t = (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t$: there $z_t = 1$ means *take the
+# > candidate*. PyTorch, cuDNN, Keras and minigrad write
+# > $h_t = (1 - z_t) \odot \tilde h_t + z_t \odot h_{t-1}$: $z_t = 1$ means
 # > *keep the old state*, as in the GRU's original paper (Cho et al. 2014); the article's
 # > form is the one of Chung et al. (2014) and of many textbooks. The article's other lines
-# > are the textbook candidate (reset before W, so reset_after=False, with one bias per
+# > are the textbook candidate (reset before $W$, so `reset_after=False`, with one bias per
 # > gate).
 # >
-# > Neither is wrong on its own: they are **the same model with z relabelled**. Since
-# > σ(-a) = 1 - σ(a), the article's gate is z'_t = 1 - z_t, which a network produces by
-# > negating the z-gate's weights and biases. What *is* wrong is mixing the two: loading
+# > Neither is wrong on its own: they are **the same model with $z$ relabelled**. Since
+# > $\sigma(-a) = 1 - \sigma(a)$, the article's gate is $z'_t = 1 - z_t$, which a network
+# > produces by negating the z-gate's weights and biases. What *is* wrong is mixing the two:
+# > loading
 # > weights trained in one convention into code written in the other turns every "keep" into
 # > "overwrite". The checks below show both.
 
 # %% [markdown]
-# First, the article's equations as written, in its own names (one W_x·, W_h·, b_· per gate):
+# First, the article's equations as written, in its own names (one $W_{x\cdot}$, $W_{h\cdot}$,
+# $b_\cdot$ per gate):
 
 # %%
 def gru_step_article(x, h, W_xz, W_hz, b_z, W_xr, W_hr, b_r, W_xh, W_hh, b_h):
@@ -296,10 +303,11 @@ print(f"30 steps, GRUCell(reset_after=False) vs the article's equations:\n"
 assert err_relabel < 1e-12 and err_mixed > 0.1
 
 # %% [markdown]
-# Second, what mixing does to a memory. A cell whose z bias is +6 (z_t ≈ 0.9975) was built to
-# *hold* its state: in our convention it keeps 99.75% of h_{t-1} per step. Read by code in the
-# article's convention, the very same weights take 99.75% of the candidate instead, and the
-# stored state is gone after one step. We measure the drift ‖h_t - h_0‖ / ‖h_0‖ over 20 steps
+# Second, what mixing does to a memory. A cell whose $z$ bias is +6 ($z_t \approx 0.9975$) was
+# built to *hold* its state: in our convention it keeps 99.75% of $h_{t-1}$ per step. Read by
+# code in the article's convention, the very same weights take 99.75% of the candidate
+# instead, and the stored state is gone after one step. We measure the drift
+# $\lVert h_t - h_0 \rVert / \lVert h_0 \rVert$ over 20 steps
 # without input, where only memory is left.
 
 # %%
@@ -341,13 +349,14 @@ savefig(fig, "09_gru_step.png")
 # %% [markdown]
 # ## What you have seen
 #
-# * A GRU step is two gates and a candidate: r_t decides what the candidate may read of the
-#   past, z_t how much of the past survives.
+# * A GRU step is two gates and a candidate: $r_t$ decides what the candidate may read of the
+#   past, $z_t$ how much of the past survives.
 # * `reset_after` picks between the two published forms; they share parameters but not
 #   outputs, so weights must be used in the form they were trained in (PyTorch's and
 #   minigrad's default is True).
-# * h_t = (1 - z) ⊙ n + z ⊙ h and h_t = (1 - z) ⊙ h + z ⊙ n are one model up to the sign of
-#   the z block. When porting code or weights from an article, check which one it uses.
+# * $h_t = (1 - z) \odot n + z \odot h$ and $h_t = (1 - z) \odot h + z \odot n$ are one model
+#   up to the sign of the $z$ block. When porting code or weights from an article, check which
+#   one it uses.
 
 # %%
 print(f"RESULT: hand-computed h_t = {h_after[0]:.4f} (reset_after=True) and "
@@ -361,14 +370,15 @@ print(f"RESULT: hand-computed h_t = {h_after[0]:.4f} (reset_after=True) and "
 # Try each one before you look at its worked solution: a script in `tutorials/solutions/`
 # that runs in seconds (`--quick` for the short version) and ends by checking what it shows.
 #
-# 1. **When the two forms agree.** Show that with H = 1 and b_hn = 0 the forms
-#    reset_after=True and False give the same h_t for any input, and find a two-unit example
-#    with all biases zero where they differ. Why does H matter?
+# 1. **When the two forms agree.** Show that with $H = 1$ and $b_{hn} = 0$ the forms
+#    `reset_after=True` and `False` give the same $h_t$ for any input, and find a two-unit
+#    example with all biases zero where they differ. Why does $H$ matter?
 #    Solution: tutorials/solutions/09_gru_by_the_numbers_ex1.py
 # 2. **Port the article's GRU.** You are given a GRU in the article's convention and names
-#    (W_xz, W_hz, b_z, ...). Build the `GRUCell` state_dict that computes the same function
-#    and check it over a sequence of 10 steps.
+#    ($W_{xz}$, $W_{hz}$, $b_z$, ...). Build the `GRUCell` state_dict that computes the same
+#    function and check it over a sequence of 10 steps.
 #    Solution: tutorials/solutions/09_gru_by_the_numbers_ex2.py
-# 3. **z as a memory knob.** For a GRU with the z biases set to -3, 0 and +3, measure
-#    ‖∂h_T/∂h_0‖ over T = 50 steps with autograd. Predict the order before you run it.
+# 3. **$z$ as a memory knob.** For a GRU with the $z$ biases set to -3, 0 and +3, measure
+#    $\lVert \partial h_T/\partial h_0 \rVert$ over $T = 50$ steps with autograd. Predict the
+#    order before you run it.
 #    Solution: tutorials/solutions/09_gru_by_the_numbers_ex3.py

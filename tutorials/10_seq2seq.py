@@ -158,13 +158,13 @@ print(f"baseline exact-match accuracy on the test days: {baseline_acc:.1%}")
 # %% [markdown]
 # ## The encoder–decoder
 #
-# With e(·) an embedding, the **encoder** GRU reads the input characters x_1 ... x_S and keeps
-# only its final state, the whole date squeezed into H numbers:
+# With $e(\cdot)$ an embedding, the **encoder** GRU reads the input characters $x_1 \dots x_S$
+# and keeps only its final state, the whole date squeezed into $H$ numbers:
 #
 # $$h^{enc}_s = \operatorname{GRU}_{enc}(e(x_s), h^{enc}_{s-1}), \qquad h^{dec}_0 = h^{enc}_S .$$
 #
-# The **decoder** GRU starts from that state and, at each output step k, reads the previous
-# output character y_{k-1} (y_0 = `^`) and scores every possible next character:
+# The **decoder** GRU starts from that state and, at each output step $k$, reads the previous
+# output character $y_{k-1}$ ($y_0 =$ `^`) and scores every possible next character:
 #
 # $$h^{dec}_k = \operatorname{GRU}_{dec}(e(y_{k-1}), h^{dec}_{k-1}), \qquad
 #   p(y_k \mid y_{<k}, x) = \operatorname{softmax}(h^{dec}_k W^T + b) .$$
@@ -323,23 +323,23 @@ savefig(fig, "10_seq2seq.png")
 # of **100.0%** (all 2,000 held-out days) against 14.0% for the baseline; validation had
 # passed 99% after 900 steps. Training took 120 s on 2 CPU cores, 335 s when they were
 # shared with other jobs. Quick mode trains 40 steps and reads nothing right. The task is
-# easy for a GRU because a date is short: the whole of it fits in the H = 128 numbers of one
+# easy for a GRU because a date is short: the whole of it fits in the $H = 128$ numbers of one
 # state vector. For long inputs such as sentences that single hand-over becomes the
 # bottleneck, which attention removes: the last section tries it.
 #
 # ## Optional: attention
 #
-# Without attention, the decoder sees the input only through h^{enc}_S, one vector. With
+# Without attention, the decoder sees the input only through $h^{enc}_S$, one vector. With
 # **attention** (Bahdanau, Cho & Bengio 2015; here the simpler "dot" form of Luong, Pham &
-# Manning 2015), every output step also looks back at all encoder outputs o_1 ... o_S: it
-# scores each against its own state d_k = h^{dec}_k, turns the scores into weights that sum
-# to 1, and reads their weighted mean, the **context** c_k:
+# Manning 2015), every output step also looks back at all encoder outputs $o_1 \dots o_S$: it
+# scores each against its own state $d_k = h^{dec}_k$, turns the scores into weights that sum
+# to 1, and reads their weighted mean, the **context** $c_k$:
 #
 # $$\alpha_{k,s} = \frac{\exp(d_k \cdot o_s)}{\sum_{s'} \exp(d_k \cdot o_{s'})}, \qquad
 #   c_k = \sum_s \alpha_{k,s}\, o_s, \qquad
 #   p(y_k \mid y_{<k}, x) = \operatorname{softmax}([d_k; c_k]\, W^T + b) .$$
 #
-# Padding positions get a score of -10^4, so a weight of 0. Only the read-out changes, so
+# Padding positions get a score of $-10^4$, so a weight of 0. Only the read-out changes, so
 # the subclass overrides `read_out`; teacher forcing and greedy decoding are inherited. We
 # train it for half as many steps.
 
@@ -371,8 +371,9 @@ print(f"test exact match with attention: {attn_acc:.1%} after {CONFIG['steps'] /
 # In full mode we measured 98.9% test exact match after 1,500 steps (the model without
 # attention: 100.0% after 3,000, and already 100.0% on the validation days at step 1,500).
 # So on dates, at most 28 characters long, one state vector is enough and attention adds no
-# accuracy; what it adds is a window into the model. The weights α for one test date, one row
-# per output character: in full mode, to write the year it looks at the year's digits, to
+# accuracy; what it adds is a window into the model. The weights $\alpha$ for one test date,
+# one row per output character: in full mode, to write the year it looks at the year's
+# digits, to
 # write the month at the month's name or number, wherever the format put them.
 
 # %%

@@ -47,9 +47,9 @@ mg.manual_seed(0)
 # %% [markdown]
 # ## The cell
 #
-# In the standard LSTM the gates see the input and h_{t-1} only. Gers & Schmidhuber (2000)
-# let the input and forget gates also *peek* at the cell state c_{t-1}, and the output gate
-# at the new c_t, through elementwise weights p_i, p_f, p_o (one per unit):
+# In the standard LSTM the gates see the input and $h_{t-1}$ only. Gers & Schmidhuber (2000)
+# let the input and forget gates also *peek* at the cell state $c_{t-1}$, and the output gate
+# at the new $c_t$, through elementwise weights $p_i$, $p_f$, $p_o$ (one per unit):
 #
 # $$
 # \begin{aligned}
@@ -62,7 +62,7 @@ mg.manual_seed(0)
 # $$
 #
 # A cell for `nn.Recurrent` is a Module with `forward(x_t, state) -> new state`; the state
-# here is the pair (h, c), and its first element is what the layer outputs at each step.
+# here is the pair $(h, c)$, and its first element is what the layer outputs at each step.
 # `initial_state(batch)` gives the zeros the layer starts from when you pass no state.
 
 # %%
@@ -119,7 +119,7 @@ print(f"compiled vs graph: outputs and {len(results[True]) - 2} gradients agree;
 
 # %% [markdown]
 # What the compiler saw: one traced step, as a list of ops (its *program*). Each of them
-# runs T times on raw arrays in forward, and its own backward rule T times in reverse.
+# runs $T$ times on raw arrays in forward, and its own backward rule $T$ times in reverse.
 
 # %%
 layer = nn.Recurrent(cell)
@@ -157,10 +157,10 @@ print(f"one training step: graph {t_graph * 1e3:.0f} ms, compiled {t_compiled * 
 # %% [markdown]
 # ## Training it: a year-ahead sunspot forecast
 #
-# Windows of the past W months in, the next 12 months out, standardised with the training
+# Windows of the past $W$ months in, the next 12 months out, standardised with the training
 # years' statistics; a chronological split (train before 1940, test from 1970), as in
 # tutorial 7. The model is the peephole cell over the window, then a linear layer from the
-# last h to the 12 forecasts.
+# last $h$ to the 12 forecasts.
 
 # %%
 series = load_sunspots().values
@@ -244,7 +244,7 @@ print(f"RESULT: peephole LSTM compiled == graph (max diff {worst:.1e}), "
 # 1. Write the minimal gated unit (Zhou et al. 2016), one gate for everything:
 #    $f_t = \sigma(W_f x_t + U_f h_{t-1} + b_f)$,
 #    $\tilde h_t = \tanh(W_h x_t + U_h (f_t \odot h_{t-1}))$,
-#    $h_t = (1 - f_t) \odot h_{t-1} + f_t \odot \tilde h_t$ (its state is h alone), and check
+#    $h_t = (1 - f_t) \odot h_{t-1} + f_t \odot \tilde h_t$ (its state is $h$ alone), and check
 #    that its compiled and graph paths agree, with `lengths=`, to 1e-12 in float64.
 #    Solution: tutorials/solutions/11_your_own_cell_ex1.py
 # 2. Put `F.dropout(x, 0.2)` inside the peephole cell and see the compiler refuse it. Then

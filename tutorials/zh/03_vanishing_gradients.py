@@ -85,7 +85,7 @@ print("one example, T = 8:\n values ", x.numpy()[0, :, 0].round(2), "\n markers"
 #
 # 我们取一个只依赖**最后**一步的损失 $L = \sum_j h_{T,j}$，用 `mg.autograd.grad` 一次求出所有
 # $t$ 的 $\partial L / \partial h_t$。每个单元都刚刚初始化（PyTorch 的默认方式），输入同一个序列。
-# 第四条线“RNN, W_hh × 4”展示爆炸的情形。
+# 第四条线“RNN, $W_{hh} \times 4$”展示爆炸的情形。
 
 # %%
 T_GRAD = 30 if QUICK else 100

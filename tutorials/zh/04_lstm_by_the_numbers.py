@@ -319,8 +319,9 @@ assert (W_004["f"][0] @ hx).shape == (2,) and abs(sigma(0.3) - 0.5744) < 5e-5
 # > **中文资料在哪里出了错：没有记忆的 LSTM**
 # >
 # > 《循环神经网络(Recurrent Neural Networks) - 原理与代码实例讲解》（4.2 节）把 LSTM 写成一个更新
-# > $h_t = \sigma(W_i[x_t, h_{t-1}] + b_i) \cdot h_{t-1} + \sigma(W_f[x_t, h_{t-1}] + b_f) \cdot
-# > \tanh(W_c[x_t, h_{t-1}] + b_c)$ 和一个输出 $y_t = \sigma(W_o[x_t, h_t] + b_o) \cdot \tanh(h_t)$，
+# > $h_t = \sigma(W_i[x_t, h_{t-1}] + b_i) \cdot h_{t-1}$
+# > ${} + \sigma(W_f[x_t, h_{t-1}] + b_f) \cdot \tanh(W_c[x_t, h_{t-1}] + b_c)$ 和一个输出
+# > $y_t = \sigma(W_o[x_t, h_t] + b_o) \cdot \tanh(h_t)$，
 # > 并且（3.2 节）从 $h_0 = x_1$ 开始。它与 LSTM（Hochreiter & Schmidhuber 1997；Gers 等 2000，
 # > 也就是 PyTorch、其他文章和本教程所算的）有四处不同：
 # >
@@ -368,7 +369,7 @@ assert gap > 0.1 and np.array_equal(h_none.numpy(), h_zero.numpy())
 # >   梯度能修好它）。
 # >
 # > 改正后的版本就是上面的 `lstm_step_numpy`：堆叠的 $W_{ih}$ 和 $W_{hh}$ 里四个分开的块，每一侧
-# > 一种矩阵形状，辅助函数都有定义，与 `LSTMCell` 对照到 1e-12。两个检查：input_size ≠ H 时形状
+# > 一种矩阵形状，辅助函数都有定义，与 `LSTMCell` 对照到 1e-12。两个检查：`input_size` $\ne H$ 时形状
 # > 错误立刻暴露；全零的 LSTM 不管读到什么都输出零。
 
 # %%
