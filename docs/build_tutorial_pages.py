@@ -32,6 +32,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # minigrad from this checkout, installed or not
+from minigrad.utils.files import atomic_write  # noqa: E402
+
 RUNS = ROOT / "docs" / "tutorials" / "runs"
 FIGURES = ROOT / "docs" / "tutorials" / "figures"
 MAX_LINES = 200  # of printed output shown under one cell
@@ -87,16 +90,7 @@ def run_cells(script: Path, out: Path, quick: bool) -> dict:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data, who="build_tutorial_pages")
 
 
 def run_one(script: Path, quick: bool, dry_run: bool) -> float:

@@ -22,13 +22,14 @@ The test suite checks that both are up to date (``tests/test_notebooks.py``).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # minigrad from this checkout, installed or not
+from minigrad.utils.files import atomic_write  # noqa: E402
+
 TUTORIALS = ROOT / "tutorials"
 ZH = TUTORIALS / "zh"
 NOTEBOOKS = TUTORIALS / "notebooks"
@@ -246,16 +247,7 @@ def _write(path: Path, text: str) -> None:
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text.encode("utf-8"), who="tutorials/build.py")
     print(f"wrote {path.relative_to(ROOT)}")
 
 

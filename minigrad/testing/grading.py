@@ -50,7 +50,11 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Iterator
 
-from minigrad.testing.reference import ReferenceFileError
+import numpy as np
+
+from minigrad.creation import tensor as make_tensor
+from minigrad.testing.compare import assert_close
+from minigrad.testing.reference import ReferenceFileError, check_against_reference
 from minigrad.utils.files import atomic_write
 
 MAX_MESSAGE = 4000  # characters kept of one test's message (autograders truncate anyway)
@@ -432,5 +436,53 @@ def load_submission(path: str | os.PathLike[str], module: str = "gru.py",
     return mod
 
 
-__all__ = ["GradeReport", "Grader", "InstructorError", "Partial", "TestResult", "device",
-           "grading_device", "load_submission", "signature_problem"]
+# ----------------------------------------------------------------- checks of NumPy submissions
+# Assignments done "by hand" in NumPy (BPTT, an LSTM's backward) return plain arrays; these two
+# helpers grade them against reference files and against minigrad's own autograd.
+
+
+def _as_tensors(out: Any) -> Any:
+    """A submission's NumPy results (an array, or a dict/tuple/list of them) as tensors."""
+    if isinstance(out, dict):
+        return {k: _as_tensors(v) for k, v in out.items()}
+    if isinstance(out, (tuple, list)):
+        return tuple(_as_tensors(v) for v in out)
+    if not isinstance(out, np.ndarray):
+        raise AssertionError(f"expected a NumPy array, got {type(out).__name__}")
+    return make_tensor(out)
+
+
+def numpy_against_reference(fn: Callable[..., Any], path: str | os.PathLike[str],
+                            hint: str = "") -> Partial | None:
+    """Grade a NumPy function by a reference file's values (no gradients: it has no graph).
+
+    Returns None when every output matches, else the share that matched, with the differences
+    (and ``hint``, a pointer for the student, before them).
+    """
+    report = check_against_reference(lambda **kw: _as_tensors(fn(**kw)), path,
+                                     check_grads=False, raise_exception=False)
+    if report.passed:
+        return None
+    return Partial(report.fraction(), f"{hint}\n{report.summary()}" if hint else report.summary())
+
+
+def compare_entries(got: Any, want: dict[str, Any], what: str) -> Partial | None:
+    """One share per entry of ``want`` (e.g. one per gradient): each must be in the dict ``got``
+    that ``what`` returned, with the same shape and close to it."""
+    if not isinstance(got, dict):
+        raise AssertionError(f"{what} should return a dict, got {type(got).__name__}")
+    problems = []
+    for k, w in want.items():
+        try:
+            assert k in got, f"no {k!r} in what {what} returned (its keys: {sorted(got)})"
+            assert_close(np.asarray(got[k]), w, name=k)
+        except AssertionError as e:
+            problems.append(str(e))
+    if problems:
+        return Partial(1 - len(problems) / len(want), "\n".join(problems))
+    return None
+
+
+__all__ = ["GradeReport", "Grader", "InstructorError", "Partial", "TestResult",
+           "compare_entries", "device", "grading_device", "load_submission",
+           "numpy_against_reference", "signature_problem"]

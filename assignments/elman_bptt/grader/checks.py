@@ -10,35 +10,18 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 
 import minigrad as mg
-from minigrad.testing import Partial, assert_close, check_against_reference
-from minigrad.testing.grading import Grader
+from minigrad.testing import Partial, assert_close
+from minigrad.testing.grading import Grader, compare_entries, numpy_against_reference
 
 SUBMISSION = "elman.py"
 SOLUTION = Path(__file__).resolve().parent.parent / "solution" / SUBMISSION
 REFERENCES = Path(__file__).resolve().parent / "references"
 GRADER = Grader("Elman RNN and BPTT by hand", timeout=60.0)
 PARAMS = ("W_ih", "W_hh", "b_ih", "b_hh")
-
-
-def _tensors(out: Any) -> Any:
-    """The submission's NumPy results as minigrad tensors, for the reference checks."""
-    if isinstance(out, dict):
-        return {k: _tensors(v) for k, v in out.items()}
-    if not isinstance(out, np.ndarray):
-        raise AssertionError(f"expected a NumPy array, got {type(out).__name__}")
-    return mg.tensor(out)
-
-
-def _against_reference(fn: Any, name: str) -> Partial | None:
-    report = check_against_reference(lambda **kw: _tensors(fn(**kw)),
-                                     REFERENCES / f"{name}.npz", check_grads=False,
-                                     raise_exception=False)
-    return None if report.passed else Partial(report.fraction(), report.summary())
 
 
 def _case(seed: int, T: int = 7, B: int = 2, IN: int = 3, H: int = 4) -> dict[str, np.ndarray]:
@@ -66,29 +49,12 @@ def _minigrad_rnn(case: dict[str, np.ndarray], dhs: np.ndarray) -> tuple[np.ndar
     return hs.detach().numpy(), {k: g.numpy() for k, g in grads.items()}
 
 
-def _compare(got: dict[str, Any], want: dict[str, np.ndarray], what: str) -> Partial | None:
-    """One share per gradient: each present, shaped and close to minigrad's."""
-    if not isinstance(got, dict):
-        raise AssertionError(f"{what} should return a dict of gradients, got "
-                             f"{type(got).__name__}")
-    problems = []
-    for k, w in want.items():
-        try:
-            assert k in got, f"no gradient for {k!r} (returned keys: {sorted(got)})"
-            assert_close(np.asarray(got[k]), w, name=f"gradient of {k}")
-        except AssertionError as e:
-            problems.append(str(e))
-    if problems:
-        return Partial(1 - len(problems) / len(want), "\n".join(problems))
-    return None
-
-
 # ----------------------------------------------------------------------------- part 1
 
 
 @GRADER.test("Part 1: rnn_step matches the reference", points=2)
 def step_reference(sub: ModuleType) -> Partial | None:
-    return _against_reference(sub.rnn_step, "rnn_step")
+    return numpy_against_reference(sub.rnn_step, REFERENCES / "rnn_step.npz")
 
 
 # ----------------------------------------------------------------------------- part 2
@@ -96,7 +62,7 @@ def step_reference(sub: ModuleType) -> Partial | None:
 
 @GRADER.test("Part 2: rnn_forward matches the reference", points=1)
 def forward_reference(sub: ModuleType) -> Partial | None:
-    return _against_reference(sub.rnn_forward, "rnn_forward")
+    return numpy_against_reference(sub.rnn_forward, REFERENCES / "rnn_forward.npz")
 
 
 @GRADER.test("Part 2: rnn_forward matches minigrad's nn.RNN (other sizes)", points=2)
@@ -112,7 +78,7 @@ def forward_minigrad(sub: ModuleType) -> None:
 
 @GRADER.test("Part 3: rnn_step_backward gradients match the reference", points=3)
 def step_backward_reference(sub: ModuleType) -> Partial | None:
-    return _against_reference(sub.rnn_step_backward, "rnn_step_backward")
+    return numpy_against_reference(sub.rnn_step_backward, REFERENCES / "rnn_step_backward.npz")
 
 
 @GRADER.test("Part 3: rnn_step_backward matches autograd through one step", points=2)
@@ -123,7 +89,7 @@ def step_backward_autograd(sub: ModuleType) -> Partial | None:
     got = sub.rnn_step_backward(dh, case["xs"][0], case["h0"], hs[0], case["W_ih"],
                                 case["W_hh"])
     want = {"x": want["xs"][0], "h_prev": want["h0"], **{k: want[k] for k in PARAMS}}
-    return _compare(got, want, "rnn_step_backward")
+    return compare_entries(got, want, "rnn_step_backward")
 
 
 # ----------------------------------------------------------------------------- part 4
@@ -131,7 +97,7 @@ def step_backward_autograd(sub: ModuleType) -> Partial | None:
 
 @GRADER.test("Part 4: rnn_backward (BPTT) gradients match the reference", points=4)
 def bptt_reference(sub: ModuleType) -> Partial | None:
-    return _against_reference(sub.rnn_backward, "rnn_backward")
+    return numpy_against_reference(sub.rnn_backward, REFERENCES / "rnn_backward.npz")
 
 
 @GRADER.test("Part 4: rnn_backward matches minigrad's autograd (other sizes)", points=4)
@@ -139,7 +105,7 @@ def bptt_autograd(sub: ModuleType) -> Partial | None:
     case = _case(seed=4, T=9)
     dhs = np.random.default_rng(5).standard_normal((9, 2, 4))
     _, want = _minigrad_rnn(case, dhs)
-    return _compare(sub.rnn_backward(dhs, **case), want, "rnn_backward")
+    return compare_entries(sub.rnn_backward(dhs, **case), want, "rnn_backward")
 
 
 @GRADER.test("Part 4: rnn_backward with a loss on the last state only", points=2)
@@ -149,4 +115,4 @@ def bptt_last_state(sub: ModuleType) -> Partial | None:
     dhs = np.zeros((5, 2, 4))
     dhs[-1] = np.random.default_rng(7).standard_normal((2, 4))
     _, want = _minigrad_rnn(case, dhs)
-    return _compare(sub.rnn_backward(dhs, **case), want, "rnn_backward")
+    return compare_entries(sub.rnn_backward(dhs, **case), want, "rnn_backward")

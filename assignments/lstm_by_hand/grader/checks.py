@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 
 import minigrad as mg
-from minigrad.testing import Partial, assert_close, check_against_reference
-from minigrad.testing.grading import Grader
+from minigrad.testing import Partial
+from minigrad.testing.grading import Grader, compare_entries, numpy_against_reference
 
 SUBMISSION = "lstm.py"
 SOLUTION = Path(__file__).resolve().parent.parent / "solution" / SUBMISSION
@@ -24,40 +23,6 @@ REFERENCES = Path(__file__).resolve().parent / "references"
 GRADER = Grader("LSTM by hand", timeout=60.0)
 PARAMS = ("W_ih", "W_hh", "b_ih", "b_hh")
 GATES = ("i (input gate)", "f (forget gate)", "g (candidate)", "o (output gate)")
-
-
-def _tensors(out: Any) -> Any:
-    """The submission's NumPy results as minigrad tensors, for the reference checks."""
-    if isinstance(out, (dict, tuple, list)):
-        items = out.items() if isinstance(out, dict) else enumerate(out)
-        converted = {k: _tensors(v) for k, v in items}
-        return converted if isinstance(out, dict) else tuple(converted.values())
-    if not isinstance(out, np.ndarray):
-        raise AssertionError(f"expected a NumPy array, got {type(out).__name__}")
-    return mg.tensor(out)
-
-
-def _against_reference(fn: Any, name: str) -> Partial | None:
-    report = check_against_reference(lambda **kw: _tensors(fn(**kw)),
-                                     REFERENCES / f"{name}.npz", check_grads=False,
-                                     raise_exception=False)
-    return None if report.passed else Partial(report.fraction(), report.summary())
-
-
-def _compare(got: dict[str, Any], want: dict[str, np.ndarray], what: str) -> Partial | None:
-    """One share per entry of ``want``: present, shaped and close to minigrad's."""
-    if not isinstance(got, dict):
-        raise AssertionError(f"{what} should return a dict, got {type(got).__name__}")
-    problems = []
-    for k, w in want.items():
-        try:
-            assert k in got, f"no {k!r} in the result (returned keys: {sorted(got)})"
-            assert_close(np.asarray(got[k]), w, name=k)
-        except AssertionError as e:
-            problems.append(str(e))
-    if problems:
-        return Partial(1 - len(problems) / len(want), "\n".join(problems))
-    return None
 
 
 def _case(seed: int, T: int = 7, B: int = 2, IN: int = 3, H: int = 4) -> dict[str, np.ndarray]:
@@ -126,7 +91,7 @@ def _upstream(seed: int, *shape: int) -> np.ndarray:
 
 @GRADER.test("Part 1: lstm_step matches the reference (h_t, c_t)", points=2)
 def step_reference(sub: ModuleType) -> Partial | None:
-    return _against_reference(sub.lstm_step, "lstm_step")
+    return numpy_against_reference(sub.lstm_step, REFERENCES / "lstm_step.npz")
 
 
 @GRADER.test("Part 1: lstm_step matches minigrad's nn.LSTMCell (other sizes)", points=1)
@@ -137,7 +102,7 @@ def step_minigrad(sub: ModuleType) -> Partial | None:
                         *(case[k] for k in PARAMS))
     if not isinstance(got, tuple) or len(got) != 2:
         raise AssertionError(f"lstm_step should return the pair (h_t, c_t), got {got!r:.80}")
-    return _compare({"h_t": got[0], "c_t": got[1]}, {"h_t": h, "c_t": c}, "lstm_step")
+    return compare_entries({"h_t": got[0], "c_t": got[1]}, {"h_t": h, "c_t": c}, "lstm_step")
 
 
 # ----------------------------------------------------------------------------- part 2
@@ -158,14 +123,14 @@ def gates_autograd(sub: ModuleType) -> Partial | None:
     if gates.shape != want["gates"].shape:
         raise AssertionError(f"'gates' has shape {gates.shape}, expected "
                              f"{want['gates'].shape} (B, 4H), the gates side by side")
-    return _compare(dict(zip(GATES, np.split(gates, 4, axis=1))),
+    return compare_entries(dict(zip(GATES, np.split(gates, 4, axis=1))),
                     dict(zip(GATES, np.split(want["gates"], 4, axis=1))),
                     "lstm_step_backward")
 
 
 @GRADER.test("Part 2: lstm_step_backward matches the reference (all 8 gradients)", points=3)
 def step_backward_reference(sub: ModuleType) -> Partial | None:
-    return _against_reference(sub.lstm_step_backward, "lstm_step_backward")
+    return numpy_against_reference(sub.lstm_step_backward, REFERENCES / "lstm_step_backward.npz")
 
 
 @GRADER.test("Part 2: lstm_step_backward matches nn.LSTMCell's autograd (other sizes)",
@@ -177,7 +142,7 @@ def step_backward_autograd(sub: ModuleType) -> Partial | None:
     del want["gates"]  # graded by the test above
     got = sub.lstm_step_backward(dh, dc, case["xs"][0], case["h0"], case["c0"],
                                  *(case[k] for k in PARAMS))
-    return _compare(got, want, "lstm_step_backward")
+    return compare_entries(got, want, "lstm_step_backward")
 
 
 # ----------------------------------------------------------------------------- part 3
@@ -185,7 +150,7 @@ def step_backward_autograd(sub: ModuleType) -> Partial | None:
 
 @GRADER.test("Part 3: lstm_forward matches the reference", points=1)
 def forward_reference(sub: ModuleType) -> Partial | None:
-    return _against_reference(sub.lstm_forward, "lstm_forward")
+    return numpy_against_reference(sub.lstm_forward, REFERENCES / "lstm_forward.npz")
 
 
 @GRADER.test("Part 3: lstm_forward matches minigrad's nn.LSTM (other sizes)", points=1)
@@ -195,12 +160,12 @@ def forward_minigrad(sub: ModuleType) -> Partial | None:
     got = sub.lstm_forward(**case)
     if not isinstance(got, tuple) or len(got) != 2:
         raise AssertionError(f"lstm_forward should return the pair (hs, c_T), got {got!r:.80}")
-    return _compare({"hs": got[0], "c_T": got[1]}, {"hs": hs, "c_T": c_T}, "lstm_forward")
+    return compare_entries({"hs": got[0], "c_T": got[1]}, {"hs": hs, "c_T": c_T}, "lstm_forward")
 
 
 @GRADER.test("Part 3: lstm_backward (BPTT) matches the reference", points=3)
 def bptt_reference(sub: ModuleType) -> Partial | None:
-    return _against_reference(sub.lstm_backward, "lstm_backward")
+    return numpy_against_reference(sub.lstm_backward, REFERENCES / "lstm_backward.npz")
 
 
 @GRADER.test("Part 3: lstm_backward matches nn.LSTM's autograd (other sizes)", points=3)
@@ -208,7 +173,7 @@ def bptt_autograd(sub: ModuleType) -> Partial | None:
     case = _case(seed=11, T=8)
     dhs, dc_T = _upstream(12, 8, 2, 4), _upstream(13, 2, 4)
     _, want = _minigrad_lstm(case, dhs, dc_T)
-    return _compare(sub.lstm_backward(dhs, dc_T, **case), want, "lstm_backward")
+    return compare_entries(sub.lstm_backward(dhs, dc_T, **case), want, "lstm_backward")
 
 
 @GRADER.test("Part 3: lstm_backward with a loss on the last cell state only", points=2)
@@ -217,4 +182,4 @@ def bptt_cell_path(sub: ModuleType) -> Partial | None:
     case = _case(seed=14, T=5)
     dhs, dc_T = np.zeros((5, 2, 4)), _upstream(15, 2, 4)
     _, want = _minigrad_lstm(case, dhs, dc_T)
-    return _compare(sub.lstm_backward(dhs, dc_T, **case), want, "lstm_backward")
+    return compare_entries(sub.lstm_backward(dhs, dc_T, **case), want, "lstm_backward")
