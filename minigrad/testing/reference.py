@@ -2,7 +2,9 @@
 
 A *reference file* is a small ``.npz`` archive (plain arrays, no pickle) holding the inputs of
 one call ``fn(*inputs)`` (or ``fn(**inputs)``), its outputs, the upstream gradients used for
-backward, and the resulting gradient of every input that requires grad::
+backward, and the resulting gradient of every input that requires grad (a *bundle*, written by
+:func:`save_references`, holds several named references, each key preceded by
+``<name>/``)::
 
     input/<name>        each input (Tensors and arrays; numbers as 0-d arrays)
     output/<name>       each output
@@ -343,8 +345,8 @@ def save_references(refs: Mapping[str, Reference], path: str | os.PathLike[str],
 
 
 def record_reference(fn: Callable[..., Any], inputs: Sequence[Any] | Mapping[str, Any],
-                     path: str | os.PathLike[str], grad_outputs: Any = None, *, seed: int = 0,
-                     meta: Mapping[str, Any] | None = None) -> Reference:
+                     path: str | os.PathLike[str] | None, grad_outputs: Any = None, *,
+                     seed: int = 0, meta: Mapping[str, Any] | None = None) -> Reference:
     """Run ``fn`` on ``inputs``, backpropagate, and save everything to ``path``.
 
     Args:
@@ -357,6 +359,9 @@ def record_reference(fn: Callable[..., Any], inputs: Sequence[Any] | Mapping[str
             ``seed`` (random rather than ones, so that a transposed or permuted gradient
             cannot pass by symmetry).
         meta: extra JSON-able information to store.
+
+    Returns the :class:`Reference`; with ``path=None`` it is not written (gather several
+    into one file with :func:`save_references`).
 
     Example::
 
@@ -443,17 +448,17 @@ def load_references(path: str | os.PathLike[str], expected: bool = True,
     Raises the errors of :func:`load_reference`; a single-reference file is refused with a
     message pointing to :func:`load_reference`.
     """
-    def read(data: Any, header: dict[str, Any], path: str) -> dict[str, Reference]:
+    def read(data: Any, header: dict[str, Any], path: str) -> dict[str, Reference] | KeyError:
         bundle = header.get("bundle")
         if bundle is None:
             raise ReferenceFileError(f"{path!r} holds one reference, not a bundle: read it "
                                      "with load_reference")
         wanted = list(bundle) if names is None else list(names)
         unknown = [n for n in wanted if n not in bundle]
-        if unknown:
-            raise KeyError(f"{path!r} has no reference named {unknown} (it has "
-                           f"{len(bundle)}: {', '.join(list(bundle)[:20])}"
-                           f"{', ...' if len(bundle) > 20 else ''})")
+        if unknown:  # raised below, outside the reader that turns KeyErrors into damage
+            return KeyError(f"{path!r} has no reference named {unknown} (it has "
+                            f"{len(bundle)}: {', '.join(list(bundle)[:20])}"
+                            f"{', ...' if len(bundle) > 20 else ''})")
         bundle_meta = header.get("meta", {})
         refs = {}
         for n in wanted:
@@ -463,7 +468,10 @@ def load_references(path: str | os.PathLike[str], expected: bool = True,
             refs[n] = ref
         return refs
 
-    return _open(path, read)
+    result = _open(path, read)
+    if isinstance(result, KeyError):
+        raise result
+    return result
 
 
 def _open(path: str | os.PathLike[str], read: Callable[[Any, dict[str, Any], str], Any]) -> Any:
