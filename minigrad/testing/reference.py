@@ -576,7 +576,8 @@ def check_against_reference(fn: Callable[..., Any],
             reference in it to replay; or a :class:`Reference` already loaded (e.g. one of
             :func:`load_references`' results, to read a large bundle once for many checks:
             its expected values are then in memory while ``fn`` runs).
-        name: which reference of a bundle to replay (a bundle needs one).
+        name: which reference of a bundle to replay (a bundle needs one); with a
+            :class:`Reference`, only the label that messages give it.
         dtype: convert floating inputs and expected values (e.g. ``mg.float32`` to check a
             float64 reference in float32, with tolerances to match).
         rtol, atol: tolerances; by default those of :func:`assert_close` for the dtype.
