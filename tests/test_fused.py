@@ -169,12 +169,9 @@ def test_dropout_between_layers_same_on_both_paths(kind: str, device: str) -> No
 
 
 def _layer_cases() -> list[str]:
-    import json
+    from test_rnn import load
 
-    from test_rnn import case_names, load
-
-    return [n for n in case_names()
-            if "num_layers" in json.loads(str(load("float64")[f"{n}/config"]))]
+    return [n for n, ref in load("float64").items() if "num_layers" in ref.meta["config"]]
 
 
 @pytest.mark.parametrize("fused", [True, False])

@@ -18,7 +18,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import interop
-from minigrad.testing import assert_close
+from minigrad.testing import assert_close, check_against_reference
 
 FIXTURES = Path(__file__).resolve().parent / "reference" / "fixtures"
 WEIGHTS = FIXTURES / "interop_lstm_linear.safetensors"
@@ -136,18 +136,18 @@ def test_dlpack_with_torch() -> None:
 
 @needs_safetensors
 def test_pytorch_weights_load_by_name_and_give_pytorch_outputs(device: str) -> None:
-    expected = np.load(EXPECTED, allow_pickle=False)
     model = Model()
     state = interop.load_safetensors(WEIGHTS, device=device)
     assert set(state) == set(model.state_dict())
     assert all(v.device == mg.device(device) for v in state.values())
     model.load_state_dict(state)
     model.to(device)
-    with mg.no_grad():
-        out, h_n, c_n = model(mg.tensor(expected["x"], device=device))
-    assert_close(out, expected["out"], name="out")
-    assert_close(h_n, expected["h_n"], name="h_n")
-    assert_close(c_n, expected["c_n"], name="c_n")
+
+    def run(x: mg.Tensor) -> dict[str, mg.Tensor]:
+        with mg.no_grad():
+            return dict(zip(("out", "h_n", "c_n"), model(x)))
+
+    check_against_reference(run, EXPECTED, device=device)  # values, dtypes and device
     assert interop.safetensors_metadata(WEIGHTS)["producer"].startswith("torch 2.13.0")
 
 

@@ -21,6 +21,7 @@ from conftest import REFERENCE_TOLERANCES, close_to_reference
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn
+from minigrad.testing import Reference, assert_close, check_against_reference, load_references
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 DTYPES = tuple(REFERENCE_TOLERANCES)
@@ -41,10 +42,8 @@ table = _load_table()
 
 
 @functools.cache
-def fixture(dtype: str) -> dict[str, np.ndarray]:
-    path = REFERENCE_DIR / "fixtures" / f"nn_{dtype}.npz"
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+def fixture(dtype: str) -> dict[str, Reference]:
+    return load_references(REFERENCE_DIR / "fixtures" / f"nn_{dtype}.npz")
 
 
 def _t(a: np.ndarray, device: str) -> mg.Tensor:
@@ -62,62 +61,55 @@ def assert_matches(actual: mg.Tensor, expected: np.ndarray, dtype: str, device: 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", table.CASES, ids=lambda c: c.name)
 def test_functional_matches_torch(case: Any, dtype: str, device: str) -> None:
-    ref = fixture(dtype)
-    inputs = []
-    for i, spec in enumerate(case.inputs):
-        t = _t(ref[f"{case.name}/in{i}"], device)
-        inputs.append(t.requires_grad_() if spec.differentiable else t)
-    out = case.fn(mg, F, *inputs)
-    assert_matches(out, ref[f"{case.name}/out"], dtype, device, f"{case.name} output")
-    out.backward(_t(ref[f"{case.name}/gout"], device))
-    for i, t in enumerate(inputs):
-        key = f"{case.name}/grad{i}"
-        if t.requires_grad:
-            assert t.grad is not None, f"{case.name}: input {i} got no gradient"
-            assert_matches(t.grad, ref[key], dtype, device, f"{case.name} grad of input {i}")
+    check_against_reference(lambda *xs: case.fn(mg, F, *xs), fixture(dtype)[case.name],
+                            name=f"{case.name} [{dtype}, {device}]", device=device,
+                            **REFERENCE_TOLERANCES[dtype])
 
 
 def test_fixtures_match_table() -> None:
     """The fixtures hold exactly the table's cases, with the inputs the table makes."""
-    ref = fixture("float64")
-    names = {k.split("/")[0] for k in ref if "/in" in k and not k.startswith(("clip", "mlp"))}
+    refs = fixture("float64")
+    names = {n for n in refs if not n.startswith(("clip_", "mlp"))}
     regenerate = "regenerate: python tests/reference/generate_nn.py"
     assert names == {c.name for c in table.CASES}, regenerate
     for case in table.CASES:
-        for i, a in enumerate(table.make_inputs(case)):
-            np.testing.assert_array_equal(ref[f"{case.name}/in{i}"], a, err_msg=case.name)
+        ref = refs[case.name]
+        for i, (spec, a) in enumerate(zip(case.inputs, table.make_inputs(case))):
+            assert_close(ref.inputs[str(i)], a, rtol=0, atol=0, name=f"{case.name} input {i}")
+            assert ref.requires_grad[str(i)] == spec.differentiable, (case.name, regenerate)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", list(table.CLIP_NORMS))
 def test_clip_grad_norm_matches_torch(name: str, dtype: str, device: str) -> None:
-    ref = fixture(dtype)
+    ref = fixture(dtype)[f"clip_{name}"]
     params = []
     for k in range(len(table.CLIP_SHAPES)):
-        g = ref[f"clip/{name}/grad{k}"]
+        g = ref.inputs[f"grad{k}"]
         p = nn.Parameter(mg.zeros(*g.shape, dtype=dtype, device=device))
         p.grad = _t(g, device)
         params.append(p)
     total = nn.utils.clip_grad_norm_(params, table.CLIP_MAX_NORM, table.CLIP_NORMS[name])
-    assert_matches(total, ref[f"clip/{name}/total"], dtype, device, "total norm")
+    assert_matches(total, ref.outputs["total"], dtype, device, "total norm")
     for k, p in enumerate(params):
-        assert_matches(p.grad, ref[f"clip/{name}/clipped{k}"], dtype, device, f"grad {k}")
+        assert_matches(p.grad, ref.outputs[f"clipped{k}"], dtype, device, f"grad {k}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_torch_state_dict_loads_and_matches(dtype: str, device: str) -> None:
     """A torch MLP's state_dict, as NumPy arrays, gives torch's outputs and gradients."""
-    ref = fixture(dtype)
+    ref = fixture(dtype)["mlp"]
     model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3)).to(device).to(dtype)
     weight = model[0].weight
-    state = {k: ref[f"mlp/state/{k}"] for k in table.MLP_STATE_KEYS}
+    state = {k: ref.inputs[table.MLP_INPUTS[k]] for k in table.MLP_STATE_KEYS}
     result = model.load_state_dict(state)
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert model[0].weight is weight and weight.dtype == np.dtype(dtype)
-    out = model(_t(ref["mlp/x"], device))
-    assert_matches(out, ref["mlp/out"], dtype, device, "mlp output")
-    loss = F.cross_entropy(out, _t(ref["mlp/target"], device))
-    assert_matches(loss, ref["mlp/loss"], dtype, device, "mlp loss")
+    out = model(_t(ref.inputs["x"], device))
+    assert_matches(out, ref.outputs["out"], dtype, device, "mlp output")
+    loss = F.cross_entropy(out, _t(ref.inputs["target"], device))
+    assert_matches(loss, ref.outputs["loss"], dtype, device, "mlp loss")
     loss.backward()
     for key, p in model.named_parameters():
-        assert_matches(p.grad, ref[f"mlp/grad/{key}"], dtype, device, f"grad of {key}")
+        assert_matches(p.grad, ref.grads[table.MLP_INPUTS[key]], dtype, device,
+                       f"grad of {key}")

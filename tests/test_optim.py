@@ -1,12 +1,11 @@
 """Optimizers and lr schedulers: PyTorch parity (fixtures), state_dict, zero_grad, errors.
 
 The fixtures come from ``tests/reference/generate_optim.py`` (PyTorch 2.13, single-tensor
-implementations); these tests read them without torch.
+implementations), as bundles of ``mg.testing`` references; these tests read them without torch.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -19,24 +18,18 @@ from minigrad import backend, optim
 from minigrad.nn.parameter import Parameter
 from minigrad.optim import lr_scheduler
 from minigrad.serialization import load, save
-from minigrad.testing import assert_close
+from minigrad.testing import assert_close, load_references
 
 FIXTURES = Path(__file__).resolve().parent / "reference" / "fixtures"
 RTOL = {"float64": 1e-10, "float32": 1e-6}
 
 
-def _fixture(name: str) -> dict[str, Any]:
-    with np.load(FIXTURES / name, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
-
-
-OPTIM = {dt: _fixture(f"optim_{dt}.npz") for dt in ("float64", "float32")}
-CASES = json.loads(str(OPTIM["float64"]["__cases__"]))
-SCHED = _fixture("optim_lr_schedulers.npz")
-SCHED_CASES = json.loads(str(SCHED["__cases__"]))
-PARAM_NAMES = sorted({k.split("/")[1] for k in OPTIM["float64"] if k.startswith("init/")},
-                     key=["w", "b", "c"].index)
-N_STEPS = len({k.split("/")[0] for k in OPTIM["float64"] if k.startswith("grad")})
+OPTIM = {dt: load_references(FIXTURES / f"optim_{dt}.npz") for dt in ("float64", "float32")}
+CASES = [ref.meta["case"] for name, ref in OPTIM["float64"].items() if name != "data"]
+SCHED = load_references(FIXTURES / "optim_lr_schedulers.npz")
+SCHED_CASES = [ref.meta["case"] for ref in SCHED.values()]
+PARAM_NAMES = OPTIM["float64"][CASES[0]["name"]].meta["parameters"]
+N_STEPS = OPTIM["float64"][CASES[0]["name"]].meta["steps"]
 
 
 def assert_matches(actual: Any, want: np.ndarray, dtype: str, msg: str) -> None:
@@ -53,9 +46,10 @@ def exactly(actual: Any, expected: Any) -> None:
     assert_close(actual, expected, rtol=0, atol=0)
 
 
-def make_params(data: dict[str, Any], device: str) -> dict[str, Parameter]:
+def make_params(data: dict[str, np.ndarray], device: str) -> dict[str, Parameter]:
+    """The parameters' starting values (a reference's inputs ``w``, ``b``, ``c``)."""
     # .copy(): mg.tensor(array, device=...) may share memory with the array (reported)
-    return {n: Parameter(mg.tensor(data[f"init/{n}"].copy(), device=device))
+    return {n: Parameter(mg.tensor(data[n].copy(), device=device))
             for n in PARAM_NAMES}
 
 
@@ -70,9 +64,11 @@ def make_optimizer(case: dict[str, Any], params: dict[str, Parameter]) -> optim.
     return getattr(optim, case["optimizer"])(groups, **kwargs)
 
 
-def set_grads(data: dict[str, Any], params: dict[str, Parameter], k: int, device: str) -> None:
+def set_grads(data: dict[str, np.ndarray], params: dict[str, Parameter], k: int,
+              device: str) -> None:
+    """The gradients of step ``k`` (a reference's inputs ``grad<k>_<p>``; absent: None)."""
     for n, p in params.items():
-        key = f"grad{k}/{n}"
+        key = f"grad{k}_{n}"
         p.grad = mg.tensor(data[key].copy(), device=device) if key in data else None
 
 
@@ -81,7 +77,9 @@ def set_grads(data: dict[str, Any], params: dict[str, Parameter], k: int, device
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_matches_pytorch(case: dict[str, Any], dtype: str, device: str) -> None:
-    data, name = OPTIM[dtype], case["name"]
+    name = case["name"]
+    ref = OPTIM[dtype][name]
+    data = OPTIM[dtype]["data"].inputs  # the starting values and gradients, shared by all
     params = make_params(data, device)
     opt = make_optimizer(case, params)
     for k in range(N_STEPS):
@@ -89,17 +87,16 @@ def test_matches_pytorch(case: dict[str, Any], dtype: str, device: str) -> None:
         opt.step()
         for n, p in params.items():
             assert p.dtype == np.dtype(dtype) and p.device == mg.device(device)
-            assert_matches(p, data[f"{name}/step{k}/{n}"], dtype,
+            assert_matches(p, ref.outputs[f"step{k}_{n}"], dtype,
                            f"{name}: param {n} after step {k}")
 
     sd = opt.state_dict()
-    expected = {k: v for k, v in data.items() if k.startswith(f"{name}/state/")}
-    got = {f"{name}/state/{i}/{key}": v for i, st in sd["state"].items()
-           for key, v in st.items()}
+    expected = {k: v for k, v in ref.outputs.items() if k.startswith("state_")}
+    got = {f"state_{i}_{key}": v for i, st in sd["state"].items() for key, v in st.items()}
     assert sorted(got) == sorted(expected)
     for key, want in expected.items():
         value = got[key]
-        if key.endswith("/step"):
+        if key.endswith("_step"):
             assert value == int(want), key
         else:
             assert isinstance(value, mg.Tensor) and value.device == mg.device(device)
@@ -119,7 +116,7 @@ def test_scheduler_matches_pytorch(case: dict[str, Any]) -> None:
         sched.step()
         lrs.append(sched.get_last_lr())
     # the same Python float arithmetic in the same order: bit-identical
-    assert_close(np.array(lrs), SCHED[f"{case['name']}/lrs"], rtol=0, atol=0)
+    assert_close(np.array(lrs), SCHED[case["name"]].outputs["lrs"], rtol=0, atol=0)
     assert sched.last_epoch == case["steps"]
     assert [g["lr"] for g in opt.param_groups] == lrs[-1]
 

@@ -5,9 +5,11 @@ written by ``tests/reference/generate_ops.py`` with PyTorch; this module needs n
 case in ``tests/reference/op_cases.py`` holds ONE expression ``fn(m, *tensors)`` that the
 generator evaluated with ``m = torch`` and that is replayed here with ``m = minigrad``.
 
-For every case, dtype and device: outputs must match (shape, dtype, values), then
-``out.backward(gout)`` must give the reference gradient of every input that requires grad,
-in the input's dtype (float32 stays float32).
+The fixtures are bundles of ``mg.testing`` references (one per case, see
+``tests/reference/README.md``), replayed with ``mg.testing.check_against_reference``: for
+every case, dtype and device, outputs must match (shape, dtype, values, device), then the
+recorded upstream gradients must give the reference gradient of every input that requires
+grad, in the input's dtype (float32 stays float32).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import REFERENCE_TOLERANCES, mismatch
+from conftest import REFERENCE_TOLERANCES
 
 import minigrad as mg
+from minigrad.testing import Reference, check_against_reference, load_references
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 FIXTURE_DIR = REFERENCE_DIR / "fixtures"
@@ -49,97 +52,45 @@ CASES = op_cases.CASES
 
 
 @functools.cache
-def load_fixture(dtype: str) -> dict[str, np.ndarray]:
-    """All arrays of ``ops_<dtype>.npz`` (loaded without pickle support)."""
+def load_fixture(dtype: str) -> dict[str, Reference]:
+    """Every case of the bundle ``ops_<dtype>.npz``, read once through the kit."""
     path = FIXTURE_DIR / f"ops_{dtype}.npz"
     if not path.exists():
         pytest.fail(f"missing fixture {path}; {REGENERATE}")
-    with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+    return load_references(path)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_op_matches_torch(case: Any, dtype: str, device: Any) -> None:
-    data = load_fixture(dtype)  # a case whose op minigrad lacks fails, it is not skipped
-    tol = REFERENCE_TOLERANCES[dtype]
-    prefix = f"{case.name}/"
-    if not any(key.startswith(prefix) for key in data):
+    refs = load_fixture(dtype)  # a case whose op minigrad lacks fails, it is not skipped
+    if case.name not in refs:
         pytest.fail(f"case {case.name} is not in ops_{dtype}.npz; {REGENERATE}")
-    want_device = mg.device(device)
-
-    tensors = []
-    for i, spec in enumerate(case.inputs):
-        arr = data[f"{prefix}in{i}"]
-        tensors.append(mg.tensor(arr, requires_grad=spec.differentiable, device=device))
-
-    result = case.fn(mg, *tensors)
-    single = f"{prefix}out" in data
-    n_out = 1 if single else sum(1 for k in data if k.startswith(f"{prefix}out"))
-    outs = [result] if single else list(result)
-    if len(outs) != n_out:
-        pytest.fail(f"{case.name} [{dtype}]: {len(outs)} outputs, expected {n_out}")
-
-    problems: list[str] = []
-    upstream: list[tuple[int, np.ndarray]] = []
-    for k, out in enumerate(outs):
-        suffix = "" if single else str(k)
-        label = f"out{suffix}"
-        expected = data[f"{prefix}{label}"]
-        if msg := mismatch(out, expected, name=label, **tol):
-            problems.append(msg)
-        if getattr(out, "device", want_device) != want_device:
-            problems.append(f"{label}: on device {out.device}, expected {want_device}")
-        gout = data.get(f"{prefix}gout{suffix}")
-        if gout is not None:
-            upstream.append((k, gout))
-        elif getattr(out, "requires_grad", False):
-            problems.append(f"{label}: requires_grad is True but torch's output has no grad")
-
-    if upstream:
-        backward_done = False
-        try:
-            for j, (k, gout) in enumerate(upstream):
-                retain = j < len(upstream) - 1
-                outs[k].backward(mg.tensor(gout, device=device), retain_graph=retain)
-            backward_done = True
-        finally:
-            if not backward_done and problems:  # shown with the backward traceback
-                print(f"{case.name} [{dtype}, {device}] before backward:", *problems, sep="\n  ")
-        for i in range(len(case.inputs)):
-            expected_grad = data.get(f"{prefix}grad{i}")
-            if expected_grad is None:
-                continue
-            grad = tensors[i].grad
-            if grad is None:
-                problems.append(f"grad{i}: None (input {i} got no gradient)")
-                continue
-            # the reference gradient has the input's dtype, so this checks dtype too
-            if msg := mismatch(grad, expected_grad, name=f"grad{i}", **tol):
-                problems.append(msg)
-            if getattr(grad, "device", want_device) != want_device:
-                problems.append(f"grad{i}: on device {grad.device}, expected {want_device}")
-
-    if problems:
-        pytest.fail(f"{case.name} [{dtype}, {device}]:\n  " + "\n  ".join(problems))
+    # outputs (shape, dtype, values, device), then the gradient of every input that requires
+    # grad, in the input's dtype: the reference gradient has it, so assert_close checks it
+    check_against_reference(lambda *xs: case.fn(mg, *xs), refs[case.name],
+                            name=f"{case.name} [{dtype}, {device}]", device=device,
+                            **REFERENCE_TOLERANCES[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_fixtures_match_case_table(dtype: str) -> None:
     """Fixtures and op_cases.py agree: same case names, same input values (not stale)."""
-    data = load_fixture(dtype)
-    in_file = {key.split("/", 1)[0] for key in data if not key.startswith("__meta__/")}
+    refs = load_fixture(dtype)
     in_table = {case.name for case in CASES}
-    assert in_file == in_table, (
-        f"only in fixture: {sorted(in_file - in_table)}; "
-        f"only in table: {sorted(in_table - in_file)}; {REGENERATE}"
+    assert set(refs) == in_table, (
+        f"only in fixture: {sorted(set(refs) - in_table)}; "
+        f"only in table: {sorted(in_table - set(refs))}; {REGENERATE}"
     )
     stale = []
     for case in CASES:
+        ref = refs[case.name]
         for i, (spec, arr) in enumerate(zip(case.inputs, op_cases.make_inputs(case), strict=True)):
             want = arr.astype(dtype) if spec.is_float else arr
-            got = data.get(f"{case.name}/in{i}")
+            got = ref.inputs.get(str(i))
             if got is None or got.dtype != want.dtype or not np.array_equal(got, want):
-                stale.append(f"{case.name}/in{i}")
+                stale.append(f"{case.name}/input {i}")
+            if ref.requires_grad[str(i)] != spec.differentiable:
+                stale.append(f"{case.name}/input {i} requires_grad")
     assert not stale, f"fixture inputs differ from op_cases.py: {stale}; {REGENERATE}"
-    assert str(data["__meta__/dtype"]) == dtype
+    assert all(ref.meta["bundle"]["dtype"] == dtype for ref in refs.values())

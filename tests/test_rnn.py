@@ -1,7 +1,8 @@
 """Recurrent cells and layers: PyTorch's numbers, PyTorch's names, and the lengths= semantics.
 
-The reference values come from ``tests/reference/fixtures/rnn_{float64,float32}.npz``, written
-by ``tests/reference/generate_rnn.py`` with PyTorch (not needed here). Each case loads the
+The reference values come from ``tests/reference/fixtures/rnn_{float64,float32}.npz``, bundles
+of ``mg.testing`` references written by ``tests/reference/generate_rnn.py`` with PyTorch (not
+needed here). Each case loads the
 torch state_dict into the minigrad module, runs the same inputs, and compares outputs, final
 states and the gradients of input, initial state and every parameter.
 """
@@ -9,34 +10,34 @@ states and the gradients of input, initial state and every parameter.
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from conftest import close_to_reference
 
 import minigrad as mg
 from minigrad.nn import functional as F
 from minigrad.nn.layers import Embedding, Linear
 from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, gru_cell
+from minigrad.testing import Reference, load_references
 
 FIXTURES = Path(__file__).resolve().parent / "reference" / "fixtures"
-TOL = {"float64": (1e-10, 1e-12), "float32": (1e-5, 1e-6)}  # (rtol, atol)
 REGENERATE = "regenerate with `python tests/reference/generate_rnn.py` (needs torch)"
 
 
 @functools.cache
-def load(dtype: str) -> dict[str, np.ndarray]:
+def load(dtype: str) -> dict[str, Reference]:
+    """Every case of the bundle ``rnn_<dtype>.npz``, read once through mg.testing."""
     path = FIXTURES / f"rnn_{dtype}.npz"
     if not path.exists():
         pytest.fail(f"missing fixture {path}; {REGENERATE}")
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    return load_references(path)
 
 
 def case_names() -> list[str]:
-    return json.loads(str(load("float64")["__meta__/cases"]))
+    return list(load("float64"))
 
 
 def build(cfg: dict[str, Any], dtype: Any, device: str) -> Any:
@@ -54,66 +55,54 @@ def build(cfg: dict[str, Any], dtype: Any, device: str) -> Any:
     return (LSTM if kind == "lstm" else GRU)(n_in, hidden, **kw)
 
 
-def assert_close(actual: mg.Tensor, expected: np.ndarray, dtype: str, what: str) -> None:
-    assert actual.dtype == np.dtype(dtype), f"{what}: dtype {actual.dtype}, expected {dtype}"
-    assert tuple(actual.shape) == expected.shape, f"{what}: shape {actual.shape} vs " \
-                                                  f"{expected.shape}"
-    rtol, atol = TOL[dtype]
-    np.testing.assert_allclose(actual.detach().cpu().numpy(), expected, rtol=rtol, atol=atol,
-                               err_msg=what)
+def assert_matches(actual: mg.Tensor, expected: np.ndarray, dtype: str, device: str,
+                   what: str) -> None:
+    """On the device asked for, and close to the fixture (shape, dtype and values)."""
+    assert actual.device == mg.device(device), f"{what}: on {actual.device}, expected {device}"
+    close_to_reference(actual, expected, dtype, name=what)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", case_names())
 def test_matches_pytorch(name: str, dtype: str, device: str) -> None:
-    data = load(dtype)
-    cfg = json.loads(str(data[f"{name}/config"]))
+    ref = load(dtype)[name]
+    cfg = ref.meta["config"]
     model = build(cfg, dtype, device)
-    sd = {k.split("/sd/", 1)[1]: v for k, v in data.items() if k.startswith(f"{name}/sd/")}
+    sd = {k: ref.inputs[k] for k in ref.meta["parameters"]}
     # same parameter names in the same order as torch, so the state_dict loads as is
     assert list(model.state_dict()) == list(sd)
     model.load_state_dict(sd)
 
-    def leaf(key: str) -> mg.Tensor:
-        return mg.tensor(data[f"{name}/{key}"], device=device, requires_grad=True)
-
-    def const(key: str) -> mg.Tensor:
-        return mg.tensor(data[f"{name}/{key}"], device=device)
-
     lstm = cfg["kind"] == "lstm"
-    leaves = {"x": leaf("x")}
+    leaves = {k: mg.tensor(ref.inputs[k], device=device, requires_grad=True)
+              for k in ("x", "h0", "c0") if k in ref.inputs}
     state: Any = None
     if cfg["h0"]:
-        leaves["h0"] = leaf("h0")
-        if lstm:
-            leaves["c0"] = leaf("c0")
         state = (leaves["h0"], leaves["c0"]) if lstm else leaves["h0"]
     if "num_layers" in cfg:
-        lengths = data[f"{name}/lengths"].tolist() if cfg["lengths"] else None
+        lengths = ref.inputs["lengths"].tolist() if cfg["lengths"] else None
         out, final = model(leaves["x"], state, lengths=lengths)
     else:
         out, final = None, model(leaves["x"], state)
     h_n, c_n = final if lstm else (final, None)
+    got = {k: v for k, v in (("out", out), ("h_n", h_n), ("c_n", c_n)) if v is not None}
+    assert list(got) == ref.output_names, f"outputs {list(got)}, expected {ref.output_names}"
 
-    loss = (h_n * const("gh")).sum()
-    assert_close(h_n, data[f"{name}/h_n"], dtype, "h_n")
-    if out is not None:
-        assert_close(out, data[f"{name}/out"], dtype, "output")
-        loss = loss + (out * const("gout")).sum()
-    if c_n is not None:
-        assert_close(c_n, data[f"{name}/c_n"], dtype, "c_n")
-        loss = loss + (c_n * const("gc")).sum()
+    loss: Any = 0
+    for key, t in got.items():
+        assert_matches(t, ref.outputs[key], dtype, device, key)
+        loss = loss + (t * mg.tensor(ref.grad_outputs[key], device=device)).sum()
     loss.backward()
     for key, t in leaves.items():
-        assert t.grad is not None and t.grad.device == t.device
-        assert_close(t.grad, data[f"{name}/grad/{key}"], dtype, f"grad of {key}")
+        assert t.grad is not None, f"{key} got no gradient"
+        assert_matches(t.grad, ref.grads[key], dtype, device, f"grad of {key}")
     for key, p in model.named_parameters():
         assert p.grad is not None, f"{key} got no gradient"
-        assert_close(p.grad, data[f"{name}/grad/{key}"], dtype, f"grad of {key}")
+        assert_matches(p.grad, ref.grads[key], dtype, device, f"grad of {key}")
 
 
 def test_fixtures_cover_every_option() -> None:
-    cfgs = [json.loads(str(load("float64")[f"{n}/config"])) for n in case_names()]
+    cfgs = [ref.meta["config"] for ref in load("float64").values()]
     layers = [c for c in cfgs if "num_layers" in c]
     for kind in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
         mine = [c for c in layers if c["kind"] == kind]
@@ -122,8 +111,7 @@ def test_fixtures_cover_every_option() -> None:
             assert len({c[key] for c in mine}) == 2, (kind, key)
         cells = [c for c in cfgs if "num_layers" not in c and c["kind"] == kind]
         assert {(c["bias"], c["h0"]) for c in cells} == {(a, b) for a in (0, 1) for b in (0, 1)}
-    assert set(load("float32")["__meta__/cases"].tolist()) == set(
-        load("float64")["__meta__/cases"].tolist())
+    assert list(load("float32")) == list(load("float64"))
 
 
 # ---------------------------------------------------------------------- structure

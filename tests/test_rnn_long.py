@@ -1,8 +1,9 @@
 """Long sequences: BPTT through 5,000 steps without recursion, and memory that stays flat.
 
-The reference (``tests/reference/fixtures/rnn_long.npz``) is a 5,000-step float64 PyTorch
-LSTM; its input is a formula (``generate_rnn.long_input``), so only the state_dict, final
-states, parameter gradients and checksums of the output and input gradient are stored.
+The reference (``tests/reference/fixtures/rnn_long.npz``, an ``mg.testing`` reference file) is
+a 5,000-step float64 PyTorch LSTM; its input is a formula (``generate_rnn.long_input``), so
+only the state_dict, final states, parameter gradients and checksums of the output and input
+gradient are stored.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.nn.rnn import LSTM
+from minigrad.testing import assert_close, load_reference
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 
@@ -36,24 +38,23 @@ def _generator() -> ModuleType:
 
 def test_5000_step_lstm_matches_pytorch() -> None:
     gen = _generator()
-    with np.load(REFERENCE / "fixtures" / "rnn_long.npz", allow_pickle=False) as f:
-        ref = {k: f[k] for k in f.files}
+    ref = load_reference(REFERENCE / "fixtures" / "rnn_long.npz")
     lstm = LSTM(gen.LONG_IN, gen.LONG_H, dtype=mg.float64)
-    lstm.load_state_dict({k[3:]: v for k, v in ref.items() if k.startswith("sd/")})
+    lstm.load_state_dict(ref.inputs)  # the inputs are the torch LSTM's state_dict
     x = mg.tensor(gen.long_input(), requires_grad=True)
     assert x.shape == (5000, gen.LONG_B, gen.LONG_IN)
     out, (h_n, c_n) = lstm(x)
     loss = (out * out).sum() / 2 + h_n.sum() + c_n.sum()
     loss.backward()  # a 60,000-node chain: must not hit any recursion limit
     close = dict(rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(loss.item(), ref["loss"], **close)
-    np.testing.assert_allclose(h_n.detach().numpy(), ref["h_n"], **close)
-    np.testing.assert_allclose(c_n.detach().numpy(), ref["c_n"], **close)
-    np.testing.assert_allclose(gen.checksums(out.detach().numpy()), ref["out_checksums"],
-                               **close)
-    np.testing.assert_allclose(gen.checksums(x.grad.numpy()), ref["grad_x_checksums"], **close)
+    got = {"loss": loss, "h_n": h_n, "c_n": c_n,
+           "out_checksums": gen.checksums(out.detach().numpy()),
+           "grad_x_checksums": gen.checksums(x.grad.numpy())}
+    assert list(got) == ref.output_names
+    for name, value in got.items():
+        assert_close(value, ref.outputs[name], name=name, **close)
     for name, p in lstm.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), ref[f"grad/{name}"], **close, err_msg=name)
+        assert_close(p.grad, ref.grads[name], name=f"grad of {name}", **close)
 
 
 def test_memory_stays_flat_over_200_training_steps() -> None:

@@ -20,11 +20,14 @@ from minigrad.testing import (
     check_gradients,
     default_tolerances,
     load_reference,
+    load_references,
     load_submission,
     pytest_plugin,
     record_reference,
+    save_references,
     write_reference,
 )
+from minigrad.testing.reference import ReferenceFileError
 
 pytest_plugins = ["pytester"]
 
@@ -265,6 +268,89 @@ def test_load_rejects_other_files(tmp_path: Path) -> None:
     np.savez(path, a=np.zeros(2))
     with pytest.raises(ValueError, match="not a minigrad reference"):
         load_reference(path)
+
+
+# ----------------------------------------------------------------------------- bundles
+
+
+def _bundle(path: Path) -> dict[str, object]:
+    """Two references in one file: a recorded minigrad function and plain arrays."""
+    x = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    refs = {"model": record_reference(_model, _inputs(), None),
+            "sin": write_reference(None, {"x": x}, np.sin(x), grads={"x": np.cos(x)},
+                                   grad_outputs=np.ones_like(x), meta={"week": 3})}
+    save_references(refs, path, meta={"producer": "numpy"})
+    return refs
+
+
+def test_bundle_round_trip_and_checks(tmp_path: Path, device: str) -> None:
+    path = tmp_path / "week3.npz"
+    written = _bundle(path)
+    refs = load_references(path)
+    assert list(refs) == ["model", "sin"]  # the order written
+    for name, ref in refs.items():
+        want = written[name]
+        for group in ("inputs", "outputs", "grad_outputs", "grads"):
+            got, exp = getattr(ref, group), getattr(want, group)
+            assert list(got) == list(exp), (name, group)
+            for k in got:
+                assert_close(got[k], exp[k], rtol=0, atol=0)
+    assert refs["sin"].meta["week"] == 3 and refs["sin"].meta["bundle"] == {"producer": "numpy"}
+    given = load_references(path, expected=False, names=["sin"])
+    assert list(given) == ["sin"] and given["sin"].outputs == {} and given["sin"].grads == {}
+    assert "x" in given["sin"].inputs and "output" in given["sin"].grad_outputs
+
+    def sin(x: mg.Tensor) -> mg.Tensor:
+        return x.exp().log().tanh() * 0 + mg.tensor(np.sin(x.detach().cpu().numpy()),
+                                                    device=x.device)  # no gradient of sin
+
+    assert check_against_reference(_model, path, name="model", device=device).passed
+    assert check_against_reference(_model, refs["model"], device=device).passed
+    report = check_against_reference(sin, path, name="sin", device=device,
+                                     raise_exception=False)
+    assert report.fraction("output") == 1.0 and report.fraction("gradient") == 0.0
+    assert "week3.npz['sin']" in report.summary()
+    with pytest.raises(ReferenceMismatch, match="gradient of input 'x'"):
+        check_against_reference(sin, refs["sin"], device=device)
+
+
+def test_bundle_errors_name_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "week3.npz"
+    _bundle(path)
+    with pytest.raises(ReferenceFileError, match="bundle of 2 references.*load_references"):
+        load_reference(path)
+    with pytest.raises(KeyError, match="no reference named \\['cos'\\].*model, sin"):
+        load_references(path, names=["cos"])
+    with pytest.raises(KeyError, match="cos"):
+        check_against_reference(_model, path, name="cos")
+    single = tmp_path / "one.npz"
+    record_reference(_model, _inputs(), single)
+    with pytest.raises(ReferenceFileError, match="one reference.*load_reference"):
+        load_references(single)
+    ref = load_reference(single)
+    with pytest.raises(ValueError, match="without '/'"):
+        save_references({"a/b": ref}, tmp_path / "bad.npz")
+    with pytest.raises(TypeError, match="dict of name -> Reference"):
+        save_references(ref, tmp_path / "bad.npz")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="expected a Reference"):
+        save_references({"a": np.zeros(2)}, tmp_path / "bad.npz")  # type: ignore[dict-item]
+    assert not (tmp_path / "bad.npz").exists()
+
+
+def test_bundle_integrity_is_checked(tmp_path: Path) -> None:
+    """An array swapped for another of the same shape and dtype is caught by its CRC-32."""
+    path = tmp_path / "week3.npz"
+    _bundle(path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["sin/output/output"] = arrays["sin/grad/x"]
+    edited = tmp_path / "edited.npz"
+    np.savez(edited, **arrays)
+    with pytest.raises(ReferenceFileError, match="sin/output/output.*checksum"):
+        load_references(edited)
+    assert load_references(edited, expected=False)["sin"].inputs  # only expected values differ
+    with pytest.raises(ReferenceFileError, match="sin/output/output.*checksum"):
+        check_against_reference(lambda x: x * 1, edited, name="sin")
 
 
 # ----------------------------------------------------------------------------- check_gradients

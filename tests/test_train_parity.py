@@ -1,30 +1,30 @@
 """End to end against PyTorch: Embedding -> LSTM -> Linear trained 5 steps per optimizer.
 
 Weights, batches and the expected trajectory come from ``tests/reference/generate_train.py``
-(``fixtures/train_float64.npz``); torch is not needed here. Each step: zero_grad, forward,
+(``fixtures/train_float64.npz``, a bundle of ``mg.testing`` references); torch is not needed
+here. Each step: zero_grad, forward,
 cross-entropy, backward, ``clip_grad_norm_(max_norm=1.0)``, ``optimizer.step()``.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 import minigrad as mg
 import minigrad.nn.functional as F
-from minigrad import backend, nn, optim
+from minigrad import nn, optim
 from minigrad.nn.utils import clip_grad_norm_
-from minigrad.testing import assert_close
+from minigrad.testing import assert_close, load_references
 
 FIXTURE = Path(__file__).resolve().parent / "reference" / "fixtures" / "train_float64.npz"
-with np.load(FIXTURE, allow_pickle=False) as _z:
-    DATA = {k: _z[k] for k in _z.files}
-CASES = json.loads(str(DATA["__cases__"]))
-N_STEPS = sum(1 for k in DATA if k.startswith("tokens"))
+REFS = load_references(FIXTURE)
+DATA = REFS["data"].inputs  # starting weights and batches, shared by every case
+PARAMS = REFS["data"].meta["parameters"]  # the model's parameter name -> its input's name
+N_STEPS = REFS["data"].meta["steps"]
+CASES = [ref.meta["case"] for name, ref in REFS.items() if name != "data"]
 RTOL = 1e-9
 
 
@@ -43,7 +43,8 @@ class Model(nn.Module):
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_training_matches_pytorch(case: dict[str, Any], device: str) -> None:
     model = Model().double().to(device)
-    init = {k[len("init/"):]: v for k, v in DATA.items() if k.startswith("init/")}
+    init = {k: DATA[v] for k, v in PARAMS.items()}
+    want = REFS[case["name"]].outputs
     model.load_state_dict(init)
     opt = getattr(optim, case["optimizer"])(model.parameters(), **case["kwargs"])
     for k in range(N_STEPS):
@@ -53,13 +54,13 @@ def test_training_matches_pytorch(case: dict[str, Any], device: str) -> None:
         loss.backward()
         norm = clip_grad_norm_(model.parameters(), max_norm=1.0)
         opt.step()
-        assert_close(loss.item(), DATA[f"{case['name']}/losses"][k], rtol=RTOL)
-        assert_close(norm.item(), DATA[f"{case['name']}/norms"][k], rtol=RTOL)
+        assert_close(loss.item(), want["losses"][k], rtol=RTOL)
+        assert_close(norm.item(), want["norms"][k], rtol=RTOL)
 
     final = model.state_dict()
     assert sorted(final) == sorted(init)
     for name, value in final.items():
         assert value.dtype == mg.float64 and value.device == mg.device(device)
-        assert_close(backend.to_host(value.data),
-                                   DATA[f"{case['name']}/final/{name}"], rtol=RTOL,
-                                   atol=1e-12, name=f"{case['name']}: {name}")
+        final_key = "final_" + PARAMS[name].removeprefix("init_")
+        assert_close(value, want[final_key], rtol=RTOL, atol=1e-12,
+                     name=f"{case['name']}: {name}")

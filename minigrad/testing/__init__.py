@@ -4,7 +4,8 @@
   devices, the number of mismatches and the worst element with both values.
 - :func:`record_reference` / :func:`write_reference` / :func:`check_against_reference`: save
   a function's inputs, outputs and gradients to a small ``.npz`` (no pickle), and check
-  another implementation against it, on any device.
+  another implementation against it, on any device; :func:`save_references` /
+  :func:`load_references` keep many named references in one file (a bundle).
 - :func:`check_gradients`: backward vs finite differences, input by input, as a report.
 - :mod:`minigrad.testing.grading`: graded tests with partial credit and a Gradescope-style
   JSON report; ``python -m minigrad.testing.grade`` grades a submission against an
@@ -26,8 +27,10 @@ from minigrad.testing.reference import (
     ReferenceReport,
     check_against_reference,
     load_reference,
+    load_references,
     make_inputs,
     record_reference,
+    save_references,
     write_reference,
 )
 
@@ -35,5 +38,6 @@ __all__ = [
     "DEFAULT_TOLERANCES", "Check", "GradeReport", "Grader", "GradientReport", "InputGradient",
     "Partial", "Reference", "ReferenceFileError", "ReferenceMismatch", "ReferenceReport",
     "assert_close", "check_against_reference", "check_gradients", "default_tolerances",
-    "load_reference", "load_submission", "make_inputs", "record_reference", "write_reference",
+    "load_reference", "load_references", "load_submission", "make_inputs", "record_reference",
+    "save_references", "write_reference",
 ]

@@ -2,7 +2,9 @@
 
 A *reference file* is a small ``.npz`` archive (plain arrays, no pickle) holding the inputs of
 one call ``fn(*inputs)`` (or ``fn(**inputs)``), its outputs, the upstream gradients used for
-backward, and the resulting gradient of every input that requires grad::
+backward, and the resulting gradient of every input that requires grad (a *bundle*, written by
+:func:`save_references`, holds several named references, each key preceded by
+``<name>/``)::
 
     input/<name>        each input (Tensors and arrays; numbers as 0-d arrays)
     output/<name>       each output
@@ -208,7 +210,7 @@ def vjp(outputs: list[Tensor], upstream: list[Tensor], inputs: list[Tensor]) -> 
 # --------------------------------------------------------------------------- writing
 
 
-def write_reference(path: str | os.PathLike[str], inputs: Sequence[Any] | Mapping[str, Any],
+def write_reference(path: str | os.PathLike[str] | None, inputs: Sequence[Any] | Mapping[str, Any],
                     outputs: Any, grads: Mapping[Any, Any] | Sequence[Any] | None = None,
                     grad_outputs: Any = None, *, input_kinds: Mapping[str, str] | None = None,
                     meta: Mapping[str, Any] | None = None) -> Reference:
@@ -228,7 +230,8 @@ def write_reference(path: str | os.PathLike[str], inputs: Sequence[Any] | Mappin
             Python numbers).
         meta: extra JSON-able information to store (e.g. ``{"producer": "torch 2.13.0"}``).
 
-    Returns the :class:`Reference` written.
+    Returns the :class:`Reference` written. With ``path=None`` nothing is written: the
+    Reference is only built, e.g. to gather many into one file with :func:`save_references`.
     """
     names, keyword = _input_names(inputs)
     values = list(inputs.values()) if isinstance(inputs, Mapping) else list(inputs)
@@ -262,38 +265,88 @@ def write_reference(path: str | os.PathLike[str], inputs: Sequence[Any] | Mappin
                     requires_grad={n: n in grad_map for n in names}, outputs=outs,
                     grad_outputs=gout_map, grads=grad_map, keyword=keyword,
                     output_kind=out_kind, meta=dict(meta or {}))
-    save_reference(ref, path)
+    if path is not None:
+        save_reference(ref, path)
     return ref
+
+
+def _header(ref: Reference) -> dict[str, Any]:
+    """What a file's header says about one reference (its arrays are recorded separately)."""
+    return {
+        "keyword": ref.keyword,
+        "inputs": [{"name": n, "kind": ref.input_kinds[n],
+                    "requires_grad": bool(ref.requires_grad[n])} for n in ref.inputs],
+        "outputs": {"kind": ref.output_kind, "names": list(ref.outputs)},
+        "meta": ref.meta,
+    }
+
+
+def _arrays(ref: Reference, prefix: str = "") -> dict[str, np.ndarray]:
+    """A reference's arrays under their archive keys (``input/<name>``, ...), each key
+    preceded by ``prefix`` (a bundle's ``<reference name>/``)."""
+    arrays: dict[str, np.ndarray] = {}
+    for group, values in (("input", ref.inputs), ("output", ref.outputs),
+                          ("grad_output", ref.grad_outputs), ("grad", ref.grads)):
+        for name, arr in values.items():
+            if arr.dtype.hasobject:
+                raise TypeError(f"{group} {name!r} has dtype object, which needs pickle")
+            arrays[f"{prefix}{group}/{name}"] = arr
+    return arrays
+
+
+def _write(path: str | os.PathLike[str], header: dict[str, Any],
+           arrays: dict[str, np.ndarray], who: str) -> None:
+    from minigrad import __version__
+
+    header = {"format": FORMAT, "version": VERSION, **header,
+              "minigrad_version": __version__, "numpy_version": np.__version__,
+              "arrays": {k: array_record(a) for k, a in arrays.items()}}
+    arrays = {**arrays,
+              META_KEY: np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)}
+    # atomic: a kill or a full disk mid-write leaves the previous reference readable
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays), who=who)
 
 
 def save_reference(ref: Reference, path: str | os.PathLike[str]) -> None:
     """Write a :class:`Reference` to ``path`` (an ``.npz`` archive; no pickle)."""
-    from minigrad import __version__
+    _write(path, _header(ref), _arrays(ref), who="save_reference")
 
-    header = {
-        "format": FORMAT, "version": VERSION, "keyword": ref.keyword,
-        "inputs": [{"name": n, "kind": ref.input_kinds[n],
-                    "requires_grad": bool(ref.requires_grad[n])} for n in ref.inputs],
-        "outputs": {"kind": ref.output_kind, "names": list(ref.outputs)},
-        "minigrad_version": __version__, "numpy_version": np.__version__,
-        "meta": ref.meta,
-    }
+
+def save_references(refs: Mapping[str, Reference], path: str | os.PathLike[str], *,
+                    meta: Mapping[str, Any] | None = None) -> None:
+    """Write several named :class:`Reference` objects to one ``.npz`` file (a *bundle*).
+
+    A bundle is a reference file whose arrays sit under ``<name>/input/<input>``,
+    ``<name>/output/<output>``, ... and whose header lists each reference by name (in the
+    given order) with the same per-array dtype, shape and CRC-32 records: one file for all
+    the cases of an assignment, or for hundreds of operator cases. Names may contain any
+    character but ``/``. ``meta`` is JSON-able information about the whole bundle (e.g. the
+    producing library's version). Read it back with :func:`load_references`.
+
+    Example::
+
+        refs = {"tanh": write_reference(None, [x], x_tanh, ...), ...}
+        save_references(refs, "week3.npz", meta={"producer": "torch 2.13.0"})
+    """
+    if isinstance(refs, Reference) or not isinstance(refs, Mapping):
+        raise TypeError(f"save_references takes a dict of name -> Reference, got "
+                        f"{type(refs).__name__} (save one Reference with save_reference)")
     arrays: dict[str, np.ndarray] = {}
-    for prefix, group in (("input", ref.inputs), ("output", ref.outputs),
-                          ("grad_output", ref.grad_outputs), ("grad", ref.grads)):
-        for name, arr in group.items():
-            if arr.dtype.hasobject:
-                raise TypeError(f"{prefix} {name!r} has dtype object, which needs pickle")
-            arrays[f"{prefix}/{name}"] = arr
-    header["arrays"] = {k: array_record(a) for k, a in arrays.items()}
-    arrays[META_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    # atomic: a kill or a full disk mid-write leaves the previous reference readable
-    atomic_write(path, lambda f: np.savez_compressed(f, **arrays), who="save_reference")
+    headers: dict[str, Any] = {}
+    for name, ref in refs.items():
+        if not isinstance(name, str) or not name or "/" in name or name == META_KEY:
+            raise ValueError(f"reference names must be non-empty strings without '/' (other "
+                             f"than {META_KEY!r}), got {name!r}")
+        if not isinstance(ref, Reference):
+            raise TypeError(f"refs[{name!r}] is a {type(ref).__name__}, expected a Reference")
+        headers[name] = _header(ref)
+        arrays.update(_arrays(ref, prefix=f"{name}/"))
+    _write(path, {"bundle": headers, "meta": dict(meta or {})}, arrays, who="save_references")
 
 
 def record_reference(fn: Callable[..., Any], inputs: Sequence[Any] | Mapping[str, Any],
-                     path: str | os.PathLike[str], grad_outputs: Any = None, *, seed: int = 0,
-                     meta: Mapping[str, Any] | None = None) -> Reference:
+                     path: str | os.PathLike[str] | None, grad_outputs: Any = None, *,
+                     seed: int = 0, meta: Mapping[str, Any] | None = None) -> Reference:
     """Run ``fn`` on ``inputs``, backpropagate, and save everything to ``path``.
 
     Args:
@@ -306,6 +359,9 @@ def record_reference(fn: Callable[..., Any], inputs: Sequence[Any] | Mapping[str
             ``seed`` (random rather than ones, so that a transposed or permuted gradient
             cannot pass by symmetry).
         meta: extra JSON-able information to store.
+
+    Returns the :class:`Reference`; with ``path=None`` it is not written (gather several
+    into one file with :func:`save_references`).
 
     Example::
 
@@ -365,23 +421,75 @@ def load_reference(path: str | os.PathLike[str], expected: bool = True) -> Refer
         MissingReferenceFile: (a ``FileNotFoundError`` and a :class:`ReferenceFileError`)
             ``path`` does not exist.
         ReferenceFileError: (a :class:`FileFormatError`) the file is not a reference file (the
-            message says what it is instead), or is damaged, or its arrays do not match its
-            header.
+            message says what it is instead, e.g. a bundle to read with
+            :func:`load_references`), or is damaged, or its arrays do not match its header.
     """
+    def read(data: Any, header: dict[str, Any], path: str) -> Reference:
+        if "bundle" in header:
+            raise ReferenceFileError(
+                f"{path!r} is a bundle of {len(header['bundle'])} references, not one: read "
+                "it with load_references (or check one of them with check_against_reference"
+                "(fn, path, name=...))")
+        return _read_one(data, header, "", path, expected)
+
+    return _open(path, read)
+
+
+def load_references(path: str | os.PathLike[str], expected: bool = True,
+                    names: Sequence[str] | None = None) -> dict[str, Reference]:
+    """Read a bundle written by :func:`save_references`: ``{name: Reference}`` in the order
+    written. The bundle's own ``meta`` is in each Reference's ``meta["bundle"]``.
+
+    Args:
+        expected: as in :func:`load_reference` (False: inputs and upstream gradients only).
+        names: read only these references (default: all); an unknown name raises KeyError
+            listing the names the bundle has.
+
+    Raises the errors of :func:`load_reference`; a single-reference file is refused with a
+    message pointing to :func:`load_reference`.
+    """
+    def read(data: Any, header: dict[str, Any], path: str) -> dict[str, Reference] | KeyError:
+        bundle = header.get("bundle")
+        if bundle is None:
+            raise ReferenceFileError(f"{path!r} holds one reference, not a bundle: read it "
+                                     "with load_reference")
+        wanted = list(bundle) if names is None else list(names)
+        unknown = [n for n in wanted if n not in bundle]
+        if unknown:  # raised below, outside the reader that turns KeyErrors into damage
+            return KeyError(f"{path!r} has no reference named {unknown} (it has "
+                            f"{len(bundle)}: {', '.join(list(bundle)[:20])}"
+                            f"{', ...' if len(bundle) > 20 else ''})")
+        bundle_meta = header.get("meta", {})
+        refs = {}
+        for n in wanted:
+            h = dict(bundle[n], minigrad_version=header.get("minigrad_version"))
+            ref = _read_one(data, h, f"{n}/", path, expected, arrays=header.get("arrays"))
+            ref.meta["bundle"] = bundle_meta
+            refs[n] = ref
+        return refs
+
+    result = _open(path, read)
+    if isinstance(result, KeyError):
+        raise result
+    return result
+
+
+def _open(path: str | os.PathLike[str], read: Callable[[Any, dict[str, Any], str], Any]) -> Any:
+    """Open a reference file, check its header, and hand the archive to ``read``."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise MissingReferenceFile(f"no reference file at {path!r} (the file does not exist)")
     what = "a minigrad reference file"
     try:
         with open_npz(path, what) as data, naming_damage(path, what):
-            return _read_reference(data, path, expected)
+            return read(data, _read_header(data, path), path)
     except ReferenceFileError:
         raise
     except FileFormatError as e:
         raise ReferenceFileError(str(e)) from e
 
 
-def _read_reference(data: Any, path: str, expected: bool) -> Reference:
+def _read_header(data: Any, path: str) -> dict[str, Any]:
     if META_KEY not in data.files:
         hint = (": it is a checkpoint written by mg.save, read it with mg.load"
                 if "__minigrad__" in data.files else "")
@@ -393,10 +501,20 @@ def _read_reference(data: Any, path: str, expected: bool) -> Reference:
     if header.get("version", 0) > VERSION:
         raise ReferenceFileError(f"{path!r} was written by a newer minigrad (reference format "
                                  f"version {header['version']}; this one reads up to {VERSION})")
+    return header
+
+
+_MISSING = object()
+
+
+def _read_one(data: Any, header: dict[str, Any], prefix: str, path: str, expected: bool,
+              arrays: Any = _MISSING) -> Reference:
+    """One reference from an open archive: its header, its arrays under ``prefix``."""
     specs = header["inputs"]
     out_names = header["outputs"]["names"]
     files = set(data.files)
-    recorded = header.get("arrays")  # dtype, shape, CRC-32 of each array (not in old files)
+    # dtype, shape, CRC-32 of each array (not in old files)
+    recorded = header.get("arrays") if arrays is _MISSING else arrays
 
     def read(key: str) -> np.ndarray:
         if recorded is None:
@@ -406,8 +524,9 @@ def _read_reference(data: Any, path: str, expected: bool) -> Reference:
                                      "(the file was edited); record it again")
         return check_array(data[key], recorded[key], path, key)
 
-    def group(prefix: str, names: list[str]) -> dict[str, np.ndarray]:
-        return {n: read(f"{prefix}/{n}") for n in names if f"{prefix}/{n}" in files}
+    def group(kind: str, names: list[str]) -> dict[str, np.ndarray]:
+        return {n: read(f"{prefix}{kind}/{n}") for n in names
+                if f"{prefix}{kind}/{n}" in files}
 
     in_names = [s["name"] for s in specs]
     return Reference(
@@ -439,9 +558,11 @@ def make_inputs(ref: Reference, device: Any = None, dtype: Any = None) -> dict[s
     return out
 
 
-def check_against_reference(fn: Callable[..., Any], path: str | os.PathLike[str], *,
-                            device: Any = None, dtype: Any = None, rtol: float | None = None,
-                            atol: float | None = None, check_grads: bool = True,
+def check_against_reference(fn: Callable[..., Any],
+                            path: str | os.PathLike[str] | Reference, *,
+                            name: str | None = None, device: Any = None, dtype: Any = None,
+                            rtol: float | None = None, atol: float | None = None,
+                            check_grads: bool = True,
                             raise_exception: bool = True) -> ReferenceReport:
     """Replay a reference file through ``fn`` and compare its outputs and gradients.
 
@@ -451,6 +572,12 @@ def check_against_reference(fn: Callable[..., Any], path: str | os.PathLike[str]
     required grad is compared too.
 
     Args:
+        path: a reference file; or a bundle (:func:`save_references`) with ``name``, the
+            reference in it to replay; or a :class:`Reference` already loaded (e.g. one of
+            :func:`load_references`' results, to read a large bundle once for many checks:
+            its expected values are then in memory while ``fn`` runs).
+        name: which reference of a bundle to replay (a bundle needs one); with a
+            :class:`Reference`, only the label that messages give it.
         dtype: convert floating inputs and expected values (e.g. ``mg.float32`` to check a
             float64 reference in float32, with tolerances to match).
         rtol, atol: tolerances; by default those of :func:`assert_close` for the dtype.
@@ -466,8 +593,15 @@ def check_against_reference(fn: Callable[..., Any], path: str | os.PathLike[str]
     The expected outputs and gradients are read from the file only after ``fn`` and the
     backward pass have returned: the code under test never has them in memory.
     """
-    given = load_reference(path, expected=False)
-    report = ReferenceReport(path=os.fspath(path))
+    if isinstance(path, Reference):
+        given = path
+        report = ReferenceReport(path=name or "the reference")
+    elif name is not None:
+        given = load_references(path, expected=False, names=[name])[name]
+        report = ReferenceReport(path=f"{os.fspath(path)}[{name!r}]")
+    else:
+        given = load_reference(path, expected=False)
+        report = ReferenceReport(path=os.fspath(path))
     want_device = backend.device(device)
     inputs = make_inputs(given, device=want_device, dtype=dtype)
     out = fn(**inputs) if given.keyword else fn(*inputs.values())
@@ -489,7 +623,7 @@ def check_against_reference(fn: Callable[..., Any], path: str | os.PathLike[str]
     problem: str | None = None
     if check_grads and diff:
         problem = _backward_problem(outs, given)
-        if problem is None:
+        if problem is None and given.grad_outputs:  # a forward-only reference has none
             order = [n for n in given.grad_outputs if n in outs]
             try:
                 grads = vjp([outs[n] for n in order],
@@ -498,7 +632,13 @@ def check_against_reference(fn: Callable[..., Any], path: str | os.PathLike[str]
             except Exception as e:  # the implementation's backward failed: report, don't crash
                 problem = f"backward raised {type(e).__name__}: {e}"
     got_grads = dict(zip(diff, grads))
-    ref = load_reference(path)  # now, and only now, the expected values
+    # now, and only now, the expected values
+    if isinstance(path, Reference):
+        ref = path
+    elif name is not None:
+        ref = load_references(path, names=[name])[name]
+    else:
+        ref = load_reference(path)
     diff = [n for n in diff if n in ref.grads]
 
     # ---- outputs
@@ -584,5 +724,5 @@ def _finish(report: ReferenceReport, raise_exception: bool) -> None:
 
 
 __all__ = ["Check", "Reference", "ReferenceFileError", "ReferenceMismatch", "ReferenceReport",
-           "check_against_reference", "load_reference", "make_inputs", "record_reference",
-           "save_reference", "vjp", "write_reference"]
+           "check_against_reference", "load_reference", "load_references", "make_inputs",
+           "record_reference", "save_reference", "save_references", "vjp", "write_reference"]

@@ -4,23 +4,26 @@ Run from the repository root (needs torch==2.13.0 and safetensors; the test need
 torch nor, when it skips, safetensors)::
 
     pip install torch==2.13.0 safetensors      # never another torch version
-    python tests/reference/generate_interop.py
+    PYTHONPATH=$PWD python tests/reference/generate_interop.py
 
 It trains nothing: a seeded ``LSTM(3, 4, batch_first=True) + Linear(4, 2)`` model (the same
 module names as :class:`tests.test_interop.Model`) is saved with
 ``safetensors.torch.save_file(model.state_dict(), ...)`` to
-``fixtures/interop_lstm_linear.safetensors``, and ``fixtures/interop_lstm_linear.npz`` holds an
-input ``x`` (2, 5, 3), the model's ``out`` (2, 5, 2) and ``h_n``/``c_n`` (1, 2, 4), all float32,
-plus the torch version (``__meta__/torch_version``).
+``fixtures/interop_lstm_linear.safetensors``, and ``fixtures/interop_lstm_linear.npz`` is a
+``minigrad.testing`` reference file (:func:`minigrad.testing.write_reference`) of the call
+``model(x)``: input ``x`` (2, 5, 3); outputs ``out`` (2, 5, 2), ``h_n`` and ``c_n`` (1, 2, 4),
+all float32, no gradients; meta: the torch version.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 from safetensors.torch import save_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # minigrad, from the repo
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NAME = "interop_lstm_linear"
@@ -47,9 +50,11 @@ def main() -> None:
     FIXTURES.mkdir(exist_ok=True)
     save_file(model.state_dict(), str(FIXTURES / f"{NAME}.safetensors"),
               metadata={"producer": f"torch {torch.__version__}"})
-    np.savez_compressed(FIXTURES / f"{NAME}.npz", x=x.numpy(), out=out.numpy(),
-                        h_n=h_n.numpy(), c_n=c_n.numpy(),
-                        **{"__meta__/torch_version": np.array(torch.__version__)})
+    from minigrad.testing import write_reference
+
+    write_reference(FIXTURES / f"{NAME}.npz", {"x": x.numpy()},
+                    {"out": out.numpy(), "h_n": h_n.numpy(), "c_n": c_n.numpy()},
+                    meta={"torch_version": torch.__version__})
     print(f"wrote {FIXTURES / NAME}.safetensors and .npz")
 
 

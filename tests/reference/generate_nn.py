@@ -2,18 +2,23 @@
 
 Run from the repository root (needs torch==2.13.0; the tests that read the fixtures do not)::
 
-    python tests/reference/generate_nn.py
+    PYTHONPATH=$PWD python tests/reference/generate_nn.py
 
 The case table ``CASES`` below is shared with ``tests/test_nn_reference.py``: each case is ONE
 expression ``fn(m, F, *tensors)`` evaluated here with ``m = torch, F = torch.nn.functional``
 and in the test with ``m = minigrad, F = minigrad.nn.functional``. This module imports torch
 only inside :func:`main`, so the test can import the table without torch.
 
-Keys of ``fixtures/nn_<dtype>.npz`` (float64 and float32; same layout as ``ops_*.npz``)::
+``fixtures/nn_<dtype>.npz`` (float64 and float32) is a bundle of ``minigrad.testing``
+references (:func:`minigrad.testing.save_references`)::
 
-    <case>/in<i>  <case>/out  <case>/gout  <case>/grad<i>   one expression and its gradients
-    clip/<norm>/grad<k>, clip/<norm>/clipped<k>, clip/<norm>/total     clip_grad_norm_
-    mlp/x, mlp/target, mlp/state/<key>, mlp/out, mlp/loss, mlp/grad/<key>   a torch MLP
+    <case>       one expression: inputs 0, 1, ..., its output, upstream gradient and the
+                 gradient of every input that requires grad
+    clip_<norm>  clip_grad_norm_: inputs grad0, grad1, grad2 (the .grad of three parameters);
+                 outputs total (the norm returned) and clipped0..2 (the .grad afterwards)
+    mlp          a torch MLP: inputs x, target and its state_dict (``0.weight`` stored as
+                 state_0_weight, see MLP_INPUTS); outputs out and loss (upstream 1 on the
+                 loss); the gradient of every parameter
 """
 
 from __future__ import annotations
@@ -206,50 +211,53 @@ def mlp_data() -> tuple[np.ndarray, np.ndarray]:
     return rng.standard_normal((6, 4)), rng.integers(0, 3, 6).astype(np.int64)
 
 
+#: the MLP's state_dict keys -> input names in the ``mlp`` reference (identifiers)
+MLP_INPUTS = {key: "state_" + key.replace(".", "_") for key in MLP_STATE_KEYS}
+
+
 def main() -> None:
     import torch
     import torch.nn.functional as TF
+
+    from minigrad.testing import Reference, save_references, write_reference
 
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
     FIXTURE_DIR.mkdir(exist_ok=True)
     for dtype_name, np_dt, t_dt in (("float64", np.float64, torch.float64),
                                     ("float32", np.float32, torch.float32)):
-        rec: dict[str, np.ndarray] = {}
+        refs: dict[str, Reference] = {}
 
         def host(t: Any) -> np.ndarray:
             return t.detach().cpu().numpy().copy()
 
         for case in CASES:
-            arrays = make_inputs(case)
-            tensors = []
-            for i, (spec, a) in enumerate(zip(case.inputs, arrays)):
+            values, tensors = [], []
+            for spec, a in zip(case.inputs, make_inputs(case)):
                 if spec.is_float:
                     a = a.astype(np_dt)
-                rec[f"{case.name}/in{i}"] = a
+                values.append(a)
                 t = torch.from_numpy(a.copy())
                 tensors.append(t.requires_grad_(True) if spec.differentiable else t)
             out = case.fn(torch, TF, *tensors)
-            rec[f"{case.name}/out"] = host(out)
             gout = np.random.default_rng(zlib.crc32(case.name.encode()) + 1).standard_normal(
                 tuple(out.shape)).astype(np_dt)
-            rec[f"{case.name}/gout"] = gout
             out.backward(torch.from_numpy(gout))
-            for i, t in enumerate(tensors):
-                if t.requires_grad:
-                    rec[f"{case.name}/grad{i}"] = host(t.grad)
+            grads = [host(t.grad) if t.requires_grad else None for t in tensors]
+            refs[case.name] = write_reference(None, values, host(out), grads=grads,
+                                              grad_outputs=gout)
 
         for name, norm in CLIP_NORMS.items():
-            params = []
+            params, given = [], {}
             for k, g in enumerate(clip_grads()):
                 p = torch.zeros(g.shape, dtype=t_dt, requires_grad=True)
                 p.grad = torch.from_numpy(g.astype(np_dt))
-                rec[f"clip/{name}/grad{k}"] = g.astype(np_dt)
+                given[f"grad{k}"] = g.astype(np_dt)
                 params.append(p)
             total = torch.nn.utils.clip_grad_norm_(params, CLIP_MAX_NORM, norm_type=norm)
-            rec[f"clip/{name}/total"] = host(total)
-            for k, p in enumerate(params):
-                rec[f"clip/{name}/clipped{k}"] = host(p.grad)
+            outs = {"total": host(total)} | {f"clipped{k}": host(p.grad)
+                                             for k, p in enumerate(params)}
+            refs[f"clip_{name}"] = write_reference(None, given, outs)
 
         torch.manual_seed(0)
         mlp = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(),
@@ -259,19 +267,18 @@ def main() -> None:
         out = mlp(x)
         loss = TF.cross_entropy(out, torch.from_numpy(target))
         loss.backward()
-        rec["mlp/x"], rec["mlp/target"] = host(x), target
-        rec["mlp/out"], rec["mlp/loss"] = host(out), host(loss)
-        for key, v in mlp.state_dict().items():
-            rec[f"mlp/state/{key}"] = host(v)
-        for key, p in mlp.named_parameters():
-            rec[f"mlp/grad/{key}"] = host(p.grad)
+        state = {MLP_INPUTS[k]: host(v) for k, v in mlp.state_dict().items()}
+        grads = {MLP_INPUTS[k]: host(p.grad) for k, p in mlp.named_parameters()}
+        refs["mlp"] = write_reference(
+            None, {"x": host(x), "target": target, **state}, {"out": host(out),
+                                                              "loss": host(loss)},
+            grads=grads, grad_outputs={"out": None, "loss": np.ones((), np_dt)})
 
-        rec["__meta__/torch_version"] = np.array(torch.__version__)
-        rec["__meta__/numpy_version"] = np.array(np.__version__)
-        rec["__meta__/dtype"] = np.array(dtype_name)
         path = FIXTURE_DIR / f"nn_{dtype_name}.npz"
-        np.savez_compressed(path, **rec)
-        print(f"wrote {path} ({len(rec)} arrays, {path.stat().st_size:,} bytes)")
+        save_references(refs, path, meta={"torch_version": torch.__version__,
+                                          "numpy_version": np.__version__,
+                                          "dtype": dtype_name})
+        print(f"wrote {path} ({len(refs)} references, {path.stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":

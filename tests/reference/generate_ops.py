@@ -2,17 +2,16 @@
 
 Run from the repository root (needs torch; the tests that read the fixtures do not)::
 
-    python tests/reference/generate_ops.py
+    PYTHONPATH=$PWD python tests/reference/generate_ops.py
 
-For every case and for float64 and float32 it stores, in
-``tests/reference/fixtures/ops_<dtype>.npz`` (compressed, plain arrays, no pickles):
-
-    <case>/in<i>     the i-th input (floating inputs in the file's dtype; int64 / bool as is)
-    <case>/out       the output, or <case>/out<k> for each element of a tuple output
-    <case>/gout      the upstream gradient fed to backward (gout<k> for tuple outputs; only for
-                     floating outputs that require grad)
-    <case>/grad<i>   d(sum_k out_k * gout_k)/d(in_i) for every input that requires grad
-    __meta__/...     torch and numpy versions, dtype
+For float64 and float32 it writes ``tests/reference/fixtures/ops_<dtype>.npz``, a bundle of
+``minigrad.testing`` references (:func:`minigrad.testing.save_references`), one per case and
+named after it: inputs ``0``, ``1``, ... (floating inputs in the file's dtype, int64 indices,
+bool masks; those that require grad are the ones with a gradient), the output (``output``, or
+``0``, ``1``, ... for a tuple), the upstream gradient of each floating output that requires
+grad, and the gradient of each input that requires grad. Forward-only cases (comparisons,
+argmax) have no gradients but still replay their differentiable inputs with
+``requires_grad=True``. The bundle's meta holds the torch and numpy versions and the dtype.
 """
 
 from __future__ import annotations
@@ -26,8 +25,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # minigrad, from the repo
 
 from op_cases import CASES, Case, cases_by_name, make_inputs, make_upstream
+
+from minigrad.testing import Reference, save_references, write_reference
 
 FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures"
 DTYPES: dict[str, tuple[np.dtype[Any], torch.dtype]] = {
@@ -40,16 +42,16 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy().copy()
 
 
-def run_case(case: Case, dtype: str) -> dict[str, np.ndarray]:
-    """Evaluate one case with torch in ``dtype``; return its fixture arrays (keys sans prefix)."""
+def run_case(case: Case, dtype: str) -> Reference:
+    """Evaluate one case with torch in ``dtype``; return it as a reference."""
     np_dtype, _ = DTYPES[dtype]
     arrays = make_inputs(case)
-    record: dict[str, np.ndarray] = {}
+    values: list[np.ndarray] = []
     tensors: list[torch.Tensor] = []
-    for i, (spec, arr) in enumerate(zip(case.inputs, arrays, strict=True)):
+    for spec, arr in zip(case.inputs, arrays, strict=True):
         if spec.is_float:
             arr = arr.astype(np_dtype)
-        record[f"in{i}"] = arr
+        values.append(arr)
         t = torch.from_numpy(arr.copy())
         if spec.differentiable:
             t.requires_grad_(True)
@@ -62,28 +64,33 @@ def run_case(case: Case, dtype: str) -> dict[str, np.ndarray]:
         raise TypeError(f"{case.name}: expected tensor outputs, got {type(result)}")
 
     diff_idx = [k for k, o in enumerate(outs) if o.requires_grad]
-    gouts = make_upstream(case, [tuple(outs[k].shape) for k in diff_idx])
-    for k, o in enumerate(outs):
-        record["out" if single else f"out{k}"] = _to_numpy(o)
+    gouts = [g.astype(np_dtype)
+             for g in make_upstream(case, [tuple(outs[k].shape) for k in diff_idx])]
+    upstream: list[np.ndarray | None] = [None] * len(outs)
     for k, g in zip(diff_idx, gouts, strict=True):
-        record["gout" if single else f"gout{k}"] = g.astype(np_dtype)
+        upstream[k] = g
 
     # Outputs like argmax or comparisons are not differentiable even when inputs require grad:
-    # then the case is forward-only and stores no gout/grad arrays.
+    # then the case is forward-only and stores no upstream or input gradients.
     wants_grad = [i for i, spec in enumerate(case.inputs) if spec.differentiable]
+    grads: list[np.ndarray | None] = [None] * len(tensors)
     if diff_idx:
-        torch.autograd.backward(
-            [outs[k] for k in diff_idx],
-            [torch.from_numpy(g.astype(np_dtype)) for g in gouts],
-        )
+        torch.autograd.backward([outs[k] for k in diff_idx],
+                                [torch.from_numpy(g) for g in gouts])
         for i in wants_grad:
             grad = tensors[i].grad
             if grad is None:
                 raise RuntimeError(f"{case.name}: input {i} got no gradient (unused input?)")
             if grad.dtype != tensors[i].dtype:
                 raise RuntimeError(f"{case.name}: grad{i} dtype {grad.dtype}")
-            record[f"grad{i}"] = _to_numpy(grad)
-    return record
+            grads[i] = _to_numpy(grad)
+    out_arrays = [_to_numpy(o) for o in outs]
+    ref = write_reference(None, values, out_arrays[0] if single else out_arrays,
+                          grads=grads if diff_idx else None,
+                          grad_outputs=(upstream[0] if single else upstream) if diff_idx else None)
+    for i in wants_grad:  # replayed requiring grad, as torch ran them, even when forward-only
+        ref.requires_grad[str(i)] = True
+    return ref
 
 
 def generate(out_dir: Path = FIXTURE_DIR, only: list[str] | None = None) -> dict[str, Path]:
@@ -96,16 +103,10 @@ def generate(out_dir: Path = FIXTURE_DIR, only: list[str] | None = None) -> dict
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for dtype in DTYPES:
-        payload: dict[str, np.ndarray] = {
-            "__meta__/torch_version": np.array(torch.__version__),
-            "__meta__/numpy_version": np.array(np.__version__),
-            "__meta__/dtype": np.array(dtype),
-        }
-        for name in names:
-            for key, arr in run_case(table[name], dtype).items():
-                payload[f"{name}/{key}"] = np.asarray(arr)
+        refs = {name: run_case(table[name], dtype) for name in names}
         path = out_dir / f"ops_{dtype}.npz"
-        np.savez_compressed(path, **payload)  # type: ignore[arg-type]
+        save_references(refs, path, meta={"torch_version": torch.__version__,
+                                          "numpy_version": np.__version__, "dtype": dtype})
         written[dtype] = path
     return written
 

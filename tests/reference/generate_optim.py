@@ -3,35 +3,41 @@
 Run from the repository root (needs ``torch==2.13.0``; the tests that read the fixtures do
 not)::
 
-    python tests/reference/generate_optim.py
+    PYTHONPATH=$PWD python tests/reference/generate_optim.py
 
-``fixtures/optim_<dtype>.npz`` (float64, float32), plain arrays only, no pickles:
+Both files are bundles of ``minigrad.testing`` references
+(:func:`minigrad.testing.save_references`), one per case, named after it.
 
-    __cases__              JSON (0-d str array): [{"name", "optimizer", "kwargs", "groups"}];
-                           "groups" is null (one group of all params) or a list of
-                           {"params": [names], option: value...}
-    init/<p>               starting value of parameter <p> (PARAM_SHAPES)
-    grad<k>/<p>            the synthetic gradient of <p> at step k; absent = grad is None
-    <case>/step<k>/<p>     the parameter after step k (k = 0 .. N_STEPS-1)
-    <case>/state/<i>/<key> the final ``optimizer.state_dict()["state"][i][key]`` ("step" as
-                           a float64 0-d array)
-    __meta__/...           torch and numpy versions
+``fixtures/optim_<dtype>.npz`` (float64, float32): the reference ``data`` (what every case
+starts from, stored once) and one reference per optimizer case:
 
-``fixtures/optim_lr_schedulers.npz``: ``__cases__`` (JSON: name, scheduler, kwargs, lrs of
-the two groups) and ``<name>/lrs``, shape (N_SCHED_STEPS + 1, n_groups): ``get_last_lr()``
-after construction and after each of N_SCHED_STEPS ``optimizer.step(); scheduler.step()``.
+    data     inputs only: <p>, the starting value of parameter <p> (PARAM_SHAPES), and
+             grad<k>_<p>, its synthetic gradient at step k (absent: grad is None at that step)
+    outputs  of each case: step<k>_<p>: the parameter after step k (k = 0 .. N_STEPS-1);
+             state_<i>_<key>: the final ``optimizer.state_dict()["state"][i][key]`` ("step"
+             as a float64 0-d array)
+    meta     of each case: case: {"name", "optimizer", "kwargs", "groups"} ("groups" is
+             null, one group of all params, or a list of {"params": [names], option:
+             value...}); parameters: the parameter names in order; steps: N_STEPS
+
+``fixtures/optim_lr_schedulers.npz``, for each scheduler case: no inputs; output ``lrs``, shape
+(N_SCHED_STEPS + 1, n_groups): ``get_last_lr()`` after construction and after each of
+N_SCHED_STEPS ``optimizer.step(); scheduler.step()``; meta ``case``: name, scheduler, kwargs,
+lrs of the two groups, steps.
 
 PyTorch's single-tensor ("for-loop") implementations are forced with ``foreach=False``.
 """
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # minigrad, from the repo
 
 FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures"
 PARAM_SHAPES: dict[str, tuple[int, ...]] = {"w": (3, 4), "b": (4,), "c": (2, 3)}
@@ -91,14 +97,15 @@ SCHED_CASES: list[dict[str, Any]] = [
 
 
 def make_data() -> dict[str, np.ndarray]:
-    """Starting parameters and the gradient sequence, in float64 (fixed seed)."""
+    """Starting parameters (``<p>``) and the gradient sequence (``grad<k>_<p>``), in float64
+    (fixed seed)."""
     rng = np.random.default_rng(1234)
-    data = {f"init/{p}": rng.standard_normal(shape) for p, shape in PARAM_SHAPES.items()}
+    data = {p: rng.standard_normal(shape) for p, shape in PARAM_SHAPES.items()}
     for k in range(N_STEPS):
         for p, shape in PARAM_SHAPES.items():
             g = rng.standard_normal(shape) * (0.5 + k % 3)  # varying scale stresses v and m
             if (p, k) not in NO_GRAD:
-                data[f"grad{k}/{p}"] = g
+                data[f"grad{k}_{p}"] = g
     return data
 
 
@@ -110,7 +117,7 @@ def _torch_kwargs(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_optim_case(case: dict[str, Any], data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    params = {p: torch.nn.Parameter(torch.from_numpy(data[f"init/{p}"].copy()))
+    params = {p: torch.nn.Parameter(torch.from_numpy(data[p].copy()))
               for p in PARAM_SHAPES}
     if case.get("groups"):
         groups: Any = [dict(g, params=[params[n] for n in g["params"]]) for g in case["groups"]]
@@ -120,16 +127,16 @@ def run_optim_case(case: dict[str, Any], data: dict[str, np.ndarray]) -> dict[st
     record: dict[str, np.ndarray] = {}
     for k in range(N_STEPS):
         for p, t in params.items():
-            key = f"grad{k}/{p}"
+            key = f"grad{k}_{p}"
             t.grad = torch.from_numpy(data[key].copy()) if key in data else None
         opt.step()
         for p, t in params.items():
-            record[f"step{k}/{p}"] = t.detach().numpy().copy()
+            record[f"step{k}_{p}"] = t.detach().numpy().copy()
     for i, st in opt.state_dict()["state"].items():
         for key, v in st.items():
             if v is None:
                 continue
-            record[f"state/{i}/{key}"] = np.asarray(v.detach().numpy(), dtype=np.float64
+            record[f"state_{i}_{key}"] = np.asarray(v.detach().numpy(), dtype=np.float64
                                                     if key == "step" else None).copy()
     return record
 
@@ -147,35 +154,32 @@ def run_sched_case(case: dict[str, Any]) -> np.ndarray:
     return np.array(lrs, dtype=np.float64)
 
 
-def meta() -> dict[str, np.ndarray]:
-    return {"__meta__/torch_version": np.array(torch.__version__),
-            "__meta__/numpy_version": np.array(np.__version__)}
-
-
 def generate(out_dir: Path = FIXTURE_DIR) -> list[Path]:
+    from minigrad.testing import save_references, write_reference
+
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
     out_dir.mkdir(parents=True, exist_ok=True)
+    versions = {"torch_version": torch.__version__, "numpy_version": np.__version__}
     written = []
     data64 = make_data()
     for dtype in (np.float64, np.float32):
         data = {k: v.astype(dtype) for k, v in data64.items()}
-        payload = dict(meta(), **data)
-        payload["__cases__"] = np.array(json.dumps(OPTIM_CASES))
-        for case in OPTIM_CASES:
-            for key, arr in run_optim_case(case, data).items():
-                payload[f"{case['name']}/{key}"] = arr
+        refs = {"data": write_reference(None, data, {})}
+        refs.update({case["name"]: write_reference(
+                        None, {}, run_optim_case(case, data),
+                        meta={"case": case, "parameters": list(PARAM_SHAPES), "steps": N_STEPS})
+                     for case in OPTIM_CASES})
         path = out_dir / f"optim_{np.dtype(dtype).name}.npz"
-        np.savez_compressed(path, **payload)  # type: ignore[arg-type]
+        save_references(refs, path, meta={**versions, "dtype": np.dtype(dtype).name})
         written.append(path)
 
-    payload = dict(meta())
-    payload["__cases__"] = np.array(json.dumps(
-        [dict(c, lrs=list(SCHED_LRS), steps=N_SCHED_STEPS) for c in SCHED_CASES]))
-    for case in SCHED_CASES:
-        payload[f"{case['name']}/lrs"] = run_sched_case(case)
+    refs = {case["name"]: write_reference(
+                None, {}, {"lrs": run_sched_case(case)},
+                meta={"case": dict(case, lrs=list(SCHED_LRS), steps=N_SCHED_STEPS)})
+            for case in SCHED_CASES}
     path = out_dir / "optim_lr_schedulers.npz"
-    np.savez_compressed(path, **payload)  # type: ignore[arg-type]
+    save_references(refs, path, meta=versions)
     written.append(path)
     return written
 

@@ -2,38 +2,40 @@
 
 Run from the repository root (needs torch==2.13.0; the tests that read the fixtures do not)::
 
-    python tests/reference/generate_rnn.py
+    PYTHONPATH=$PWD python tests/reference/generate_rnn.py
 
-It writes three compressed ``.npz`` files (plain arrays only, no pickles) to
-``tests/reference/fixtures/``:
+It writes three files to ``tests/reference/fixtures/``, through ``minigrad.testing``'s
+reference format (compressed ``.npz``, plain arrays, a header with each array's dtype, shape
+and CRC-32):
 
-``rnn_float64.npz`` and ``rnn_float32.npz``, one group of keys per case:
+``rnn_float64.npz`` and ``rnn_float32.npz``: bundles (:func:`minigrad.testing.save_references`)
+with one reference per case, named after it:
 
-    <case>/config        0-d string: JSON of the case (kind, sizes, options); read it, not the name
-    <case>/sd/<name>     the torch module's state_dict, as arrays (PyTorch's names and order)
-    <case>/x             the input; <case>/lengths (int64) for variable-length cases
-    <case>/h0, c0        the initial state, when the case passes one
-    <case>/gout, gh, gc  the upstream gradients of output, h_n (cells: h') and c_n (cells: c')
-    <case>/out, h_n, c_n what torch computed (cells: out = h', c_n = c')
-    <case>/grad/x, grad/h0, grad/c0, grad/<name>
-                         d(sum(out*gout) + sum(h_n*gh) + sum(c_n*gc)) / d(input, state, param)
-    __meta__/...         torch and numpy versions, dtype, the list of case names
+    inputs    x; h0 and c0 when the case passes an initial state; lengths (int64, passed as
+              an array) for variable-length cases; then the torch module's state_dict, one
+              input per parameter (PyTorch's names and order)
+    outputs   out (layers only), h_n, c_n (LSTM only); cells: h_n = h', c_n = c'
+    upstream  a random gradient for each output
+    grads     d(sum(out*gout) + sum(h_n*gh) + sum(c_n*gc)) / d(x, h0, c0 and every parameter)
+    meta      config: the case (kind, sizes, options; read it, not the name); parameters:
+              the state_dict's names in order. The bundle's meta: torch/numpy versions, dtype.
 
 The float32 file holds the float64 arrays rounded to float32 (the same model and inputs).
 Layers run with ``dropout=0`` so they are deterministic; variable-length cases go through
 ``pack_padded_sequence(enforce_sorted=False)`` and ``pad_packed_sequence`` (padded outputs are 0).
 
-``rnn_long.npz``: one 5,000-step float64 LSTM (B=2, in=2, H=3) whose input is a formula of
-the step index (see :func:`long_input`), so it needs no storing. Loss
-``sum(out * out) / 2 + sum(h_n) + sum(c_n)``; stored: state_dict, h_n, c_n, param grads, and
-checksums of the output and input gradient (sum, sum of squares, first and last 4 steps).
+``rnn_long.npz`` (one reference, :func:`minigrad.testing.write_reference`): a 5,000-step
+float64 LSTM (B=2, in=2, H=3) whose input is a formula of the step index (see
+:func:`long_input`), so it needs no storing. Loss ``sum(out * out) / 2 + sum(h_n) +
+sum(c_n)``; inputs: the state_dict; outputs: loss (upstream gradient 1), h_n, c_n, and
+checksums of the output and of the input's gradient (sum, sum of squares, first and last 4
+steps); grads: every parameter's.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import zlib
 from pathlib import Path
 from typing import Any
@@ -108,13 +110,11 @@ def _torch_module(torch: Any, case: dict[str, Any], layer: bool) -> Any:
     return (nn.LSTMCell if kind == "lstm" else nn.GRUCell)(IN, H, bias=bias)
 
 
-def run_case(torch: Any, case: dict[str, Any], layer: bool) -> dict[str, np.ndarray]:
-    """Run one case in float64; return its arrays (keys without the case prefix)."""
+def run_case(torch: Any, case: dict[str, Any], layer: bool) -> dict[str, Any]:
+    """Run one case in float64; return the arguments of ``write_reference`` for it."""
     rng = _rng(case["name"])
     module = _torch_module(torch, case, layer).double()
-    rec: dict[str, np.ndarray] = {"config": np.array(json.dumps(case, sort_keys=True))}
-    for k, v in module.state_dict().items():
-        rec[f"sd/{k}"] = v.numpy().copy()
+    params = {k: v.numpy().copy() for k, v in module.state_dict().items()}
     lstm = case["kind"] == "lstm"
     if layer:
         n_state = case["num_layers"] * (2 if case["bidirectional"] else 1)
@@ -137,11 +137,12 @@ def run_case(torch: Any, case: dict[str, Any], layer: bool) -> dict[str, np.ndar
             state = (leaves["h0"], leaves["c0"])
         else:
             state = leaves["h0"]
+    inputs: dict[str, np.ndarray] = {k: t.detach().numpy().copy() for k, t in leaves.items()}
 
     if layer:
         inp: Any = x
         if case["lengths"]:
-            rec["lengths"] = np.array(LENGTHS, dtype=np.int64)
+            inputs["lengths"] = np.array(LENGTHS, dtype=np.int64)
             inp = nn_utils(torch).pack_padded_sequence(
                 x, torch.tensor(LENGTHS), batch_first=case["batch_first"], enforce_sorted=False)
         out, hn = module(inp, state)
@@ -153,25 +154,21 @@ def run_case(torch: Any, case: dict[str, Any], layer: bool) -> dict[str, np.ndar
         h_n, c_n = res if lstm else (res, None)
         out = None
 
+    outputs: dict[str, np.ndarray] = {}
+    gouts: dict[str, np.ndarray] = {}
     loss = 0
-    if out is not None:
-        rec["gout"] = rng.standard_normal(tuple(out.shape))
-        loss = loss + (out * torch.from_numpy(rec["gout"])).sum()
-        rec["out"] = out.detach().numpy().copy()
-    rec["gh"] = rng.standard_normal(tuple(h_n.shape))
-    loss = loss + (h_n * torch.from_numpy(rec["gh"])).sum()
-    rec["h_n"] = h_n.detach().numpy().copy()
-    if c_n is not None:
-        rec["gc"] = rng.standard_normal(tuple(c_n.shape))
-        loss = loss + (c_n * torch.from_numpy(rec["gc"])).sum()
-        rec["c_n"] = c_n.detach().numpy().copy()
+    # drawn in this order (out, h_n, c_n) so that the values stay those of earlier fixtures
+    for key, t in (("out", out), ("h_n", h_n), ("c_n", c_n)):
+        if t is not None:
+            gouts[key] = rng.standard_normal(tuple(t.shape))
+            loss = loss + (t * torch.from_numpy(gouts[key])).sum()
+            outputs[key] = t.detach().numpy().copy()
     loss.backward()
-    for k, t in leaves.items():
-        rec[k] = t.detach().numpy().copy()
-        rec[f"grad/{k}"] = t.grad.numpy().copy()
-    for k, p in module.named_parameters():
-        rec[f"grad/{k}"] = p.grad.numpy().copy()
-    return rec
+    grads = {k: t.grad.numpy().copy() for k, t in leaves.items()}
+    grads.update({k: p.grad.numpy().copy() for k, p in module.named_parameters()})
+    return dict(inputs={**inputs, **params}, outputs=outputs, grads=grads, grad_outputs=gouts,
+                input_kinds={"lengths": "array"} if "lengths" in inputs else None,
+                meta={"config": case, "parameters": list(params)})
 
 
 def nn_utils(torch: Any) -> Any:
@@ -190,52 +187,55 @@ def checksums(a: np.ndarray) -> np.ndarray:
     return np.concatenate([[a.sum(), (a * a).sum()], a[:4].ravel(), a[-4:].ravel()])
 
 
-def run_long(torch: Any) -> dict[str, np.ndarray]:
+def run_long(torch: Any) -> dict[str, Any]:
+    """The 5,000-step case; return the arguments of ``write_reference`` for it."""
     torch.manual_seed(5000)
     lstm = torch.nn.LSTM(LONG_IN, LONG_H).double()
     x = torch.from_numpy(long_input()).requires_grad_()
     out, (h_n, c_n) = lstm(x)
     loss = (out * out).sum() / 2 + h_n.sum() + c_n.sum()
     loss.backward()
-    rec = {f"sd/{k}": v.numpy().copy() for k, v in lstm.state_dict().items()}
-    rec.update({f"grad/{k}": p.grad.numpy().copy() for k, p in lstm.named_parameters()})
-    rec["h_n"], rec["c_n"] = h_n.detach().numpy().copy(), c_n.detach().numpy().copy()
-    rec["loss"] = np.array(loss.item())
-    rec["out_checksums"] = checksums(out.detach().numpy())
-    rec["grad_x_checksums"] = checksums(x.grad.numpy())
-    return rec
+    outputs = {"loss": np.array(loss.item()), "h_n": h_n.detach().numpy().copy(),
+               "c_n": c_n.detach().numpy().copy(),
+               "out_checksums": checksums(out.detach().numpy()),
+               "grad_x_checksums": checksums(x.grad.numpy())}
+    return dict(inputs={k: v.numpy().copy() for k, v in lstm.state_dict().items()},
+                outputs=outputs,
+                grads={k: p.grad.numpy().copy() for k, p in lstm.named_parameters()},
+                grad_outputs={"loss": np.array(1.0)})
+
+
+def _cast(value: Any, dtype: str) -> Any:
+    """float64 arrays (also inside dicts) as ``dtype``; everything else as is."""
+    if isinstance(value, dict):
+        return {k: _cast(v, dtype) for k, v in value.items()}
+    if isinstance(value, np.ndarray) and value.dtype == np.float64:
+        return value.astype(dtype)
+    return value
 
 
 def generate(out_dir: Path = FIXTURE_DIR) -> list[Path]:
     import torch
 
+    from minigrad.testing import save_references, write_reference
+
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    records: dict[str, np.ndarray] = {}
-    names = []
-    for layer, cases in ((False, cell_cases()), (True, layer_cases())):
-        for case in cases:
-            names.append(case["name"])
-            for k, v in run_case(torch, case, layer).items():
-                records[f"{case['name']}/{k}"] = v
-    meta = {"__meta__/torch_version": np.array(torch.__version__),
-            "__meta__/numpy_version": np.array(np.__version__),
-            "__meta__/cases": np.array(json.dumps(names))}
+    records = {case["name"]: run_case(torch, case, layer)
+               for layer, cases in ((False, cell_cases()), (True, layer_cases()))
+               for case in cases}
+    versions = {"torch_version": torch.__version__, "numpy_version": np.__version__}
     written = []
     for dtype in ("float64", "float32"):
-        payload = {k: (v.astype(dtype) if v.dtype == np.float64 else v)
-                   for k, v in records.items()}
-        payload.update(meta)
-        payload["__meta__/dtype"] = np.array(dtype)
+        refs = {name: write_reference(None, **{k: v if k == "meta" else _cast(v, dtype)
+                                               for k, v in rec.items()})
+                for name, rec in records.items()}
         path = out_dir / f"rnn_{dtype}.npz"
-        np.savez_compressed(path, **payload)
+        save_references(refs, path, meta={**versions, "dtype": dtype})
         written.append(path)
-    long_rec = run_long(torch)
-    long_rec.update(meta)
-    del long_rec["__meta__/cases"]
     path = out_dir / "rnn_long.npz"
-    np.savez_compressed(path, **long_rec)
+    write_reference(path, **run_long(torch), meta=versions)
     written.append(path)
     return written
 
