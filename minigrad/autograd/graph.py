@@ -205,12 +205,14 @@ class Op(Node):
         view = ctx.is_view  # forward may decide it (basic indexing is a view, masks are not)
         if record and state.grad_enabled and cls.differentiable:
             ctx._edges = edges
-            if cls.save_inputs:  # (plain loops: cheaper than comprehensions on this path)
+            save = cls.save_inputs
+            if save:  # (plain loops: cheaper than comprehensions on this path)
                 ctx._saved = saved = []
                 ctx._saved_versions = versions = []
-                for i in cls.save_inputs:
-                    saved.append(xs[i])
-                    if isinstance(args[i], TensorBase):
+                for i in save:
+                    x = xs[i]
+                    saved.append(x)
+                    if x is not args[i]:  # a Tensor's array (a number stands for itself)
                         versions.append(args[i]._version)
                 ctx._saved_at = state.clock
             if state.anomaly:
