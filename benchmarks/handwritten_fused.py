@@ -214,7 +214,7 @@ def pointwise_kernel(xp: Any, fn: Callable) -> Callable:
     ``cupy.fuse`` traces ``fn`` once per dtype and compiles its ufunc calls into a single
     elementwise kernel; in-place updates and ``out=`` arguments write to the arrays passed in.
     NumPy has no ``fuse``, so there the function runs ufunc by ufunc (NumPy's SIMD ufuncs are
-    the fastest CPU option here, see PERF-NOTES).
+    the fastest CPU option here, see benchmarks/README.md).
     """
     key = (id(xp), fn)
     kernel = _KERNELS.get(key)

@@ -24,7 +24,7 @@ Rows (an implementation that cannot run here, e.g. torch not installed, is left 
   ``torch.nn.LSTMCell`` (the reference of every ratio); ``torch-prim``: a Python loop over a
   cell written from ``torch.matmul``, ``sigmoid``, ``tanh`` and ``chunk``.
 
-Method (shared/PERF-NOTES.md): 2 threads for every row (BLAS, OpenMP, torch); each
+Method (benchmarks/README.md): 2 threads for every row (BLAS, OpenMP, torch); each
 implementation and workload runs in a FRESH subprocess (allocator state from one run must not
 slow another); the order of the rows alternates between rounds; warm-up steps are discarded;
 the step times of all rounds are pooled and their median reported, with the spread of the
