@@ -32,6 +32,7 @@ bypasses the cell, so that step sends nothing to the weights or inputs.
 from __future__ import annotations
 
 import collections
+import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -176,16 +177,16 @@ class Scan(Op):
         vals: list[Any] = [None] * p.n_slots
         for s, a in zip(p.invariant_slots, arrays[n_seq + n_state:]):
             vals[s] = a
-        rows = _RowBuffers(p, steps, plan.backward)
+        rows = _Streams(p, steps)
         outputs = xp.empty((steps,) + state[0].shape, state[0].dtype)
         tapes: list[Any] = [None] * steps
         keep = plan.mask
-        batched = [_all_rows(node, xs[p.seq_slots.index(node.args[0][1])], vals, plan.backward)
-                   for node in p.batched]
+        batched = [_all_rows(node, xs[p.seq_slots.index(node.args[0][1])], vals, plan.backward,
+                             rows) for node in p.batched]
         for t in _order(steps, plan.reverse):
             for s, x in zip(p.seq_slots, xs):
                 vals[s] = x[t]
-            for node, _, y in batched:
+            for node, y in zip(p.batched, batched):
                 vals[node.outs[0]] = y[t]
             for s, h in zip(p.state_slots, state):
                 vals[s] = h
@@ -200,7 +201,6 @@ class Scan(Op):
             vals[s] = None  # a view of xs (or of a batched product) keeps all of it alive
         if plan.backward:
             ctx.plan, ctx.tapes, ctx.rows, ctx.vals, ctx.xp = plan, tapes, rows, vals, xp
-            ctx.batched = [(node, c) for node, c, _ in batched]
             # shapes only: keeping the inputs themselves alive would hold e.g. all of xw
             ctx.like = [(a.shape, a.dtype) for a in arrays[:n_seq + n_state]]
         # copies where a final part is an input or the outputs' buffer (h_T is outputs[T-1])
@@ -226,9 +226,9 @@ class Scan(Op):
         inv_slots = p.invariant_slots
         d_inv: list[Any] = [None] * len(inv_slots)
         keep = plan.mask
-        batched_grads = [xp.zeros((steps,) + p.meta[n.outs[0]][0], p.meta[n.outs[0]][1])
-                         for n in p.batched]
-        for t in _order(steps, plan.reverse)[::-1]:
+        order = _order(steps, plan.reverse)[::-1]
+        chunk = max(1, _CHUNK_ROWS // max(1, math.prod(state0[0][0][:-1])))
+        for i, t in enumerate(order):
             if g_out is not None:
                 d_state[0] = d_state[0] + g_out[t]
             carried = None
@@ -239,12 +239,13 @@ class Scan(Op):
             for s, d in zip(p.outputs, d_state):
                 grads[s] = d if grads[s] is None else grads[s] + d
             _backward_step(p, tapes[t], grads, rows, t, xp)
-            for node, buf in zip(p.batched, batched_grads):
-                if grads[node.outs[0]] is not None:
-                    buf[t] = grads[node.outs[0]]
+            for node in p.batched:
+                rows.keep_grad(node, t, grads[node.outs[0]])
             for k, s in enumerate(p.seq_slots):
                 if d_xs[k] is not None:
                     d_xs[k][t] = 0 if grads[s] is None else grads[s]
+                    if grads[s] is not None:  # a product's gradient that is this one: a view
+                        rows.copied(t, grads[s], d_xs[k])
             for k, s in enumerate(inv_slots):
                 g = grads[s]
                 if g is not None:
@@ -253,23 +254,22 @@ class Scan(Op):
                        for s, h in zip(p.state_slots, state0)]
             if carried is not None:
                 d_state = [d + c for d, c in zip(d_state, carried)]
-        for (node, c), buf in zip(ctx.batched, batched_grads):  # x_t W^T: all steps at once
-            res = node.cls.backward(c, buf.reshape((-1,) + buf.shape[2:]))
-            k = p.seq_slots.index(node.args[0][1])
-            if res[0] is not None and d_xs[k] is not None:
-                d_xs[k] += res[0].reshape(d_xs[k].shape)
-            for (is_slot, a), flows, g in zip(node.args[1:], node.edges[1:], res[1:]):
-                if is_slot and flows and g is not None:
-                    k = inv_slots.index(a)
+            if (i + 1) % chunk == 0 or i + 1 == steps:  # a chunk of steps done: its products
+                done = order[i + 1 - ((i + 1) % chunk or chunk):i + 1]
+                lo, hi = min(done[0], done[-1]), max(done[0], done[-1]) + 1
+                for s, g in rows.flush(lo, hi, xp):
+                    if s in p.seq_slots:  # a batched product's input: x's rows of those steps
+                        k = p.seq_slots.index(s)
+                        if d_xs[k] is not None:
+                            d_xs[k][lo:hi] += g.reshape(d_xs[k][lo:hi].shape)
+                        continue
+                    k = inv_slots.index(s)
                     d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
-        for s, g in rows.weight_grads(ctx.vals):  # the row-wise products' invariant operands
-            k = inv_slots.index(s)
-            d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
         d_state = [d if p.needs_grad[s] else None for d, s in zip(d_state, p.state_slots)]
         return (None, *d_xs, *d_state, *d_inv)
 
 
-def _backward_step(p: Program, tape: list, grads: list, rows: _RowBuffers, t: int,
+def _backward_step(p: Program, tape: list, grads: list, rows: _Streams, t: int,
                    xp: Any) -> None:
     """One step of the derived backward: the recorded ops' own rules in reverse order (on a
     GPU, each region's derived backward as one generated kernel)."""
@@ -302,50 +302,86 @@ def _backward_step(p: Program, tape: list, grads: list, rows: _RowBuffers, t: in
                 grads[a] = g if grads[a] is None else grads[a] + g
 
 
-class _RowBuffers:
-    """For each row-wise product whose other operands are loop-invariant: operand 0 and the
-    output gradient of every step, so that ONE call of the op's backward after the sweep gives
-    the invariant operands' gradients for all steps."""
+# Steps per chunk of the streamed products: as many as make this many rows (B per step).
+_CHUNK_ROWS = 2048
 
-    def __init__(self, p: Program, steps: int, backward: bool) -> None:
+
+class _Streams:
+    """Row-wise products whose other operands are loop-invariant: a step's ``h W_hh^T`` (a
+    *row* node) and the batched ``x_t W_ih^T``. Backward keeps each step's output gradient
+    for a CHUNK of consecutive steps (``_CHUNK_ROWS`` rows), then ONE call of the op's own
+    backward on the chunk's rows gives the invariant operands' gradients for all of them
+    (dW = sum_t g_t^T x_t as one product) and, for a batched product, its input's rows. A
+    chunk, not the whole sequence: the gradients of all T steps are never held at once."""
+
+    def __init__(self, p: Program, steps: int) -> None:
         self.steps = steps
-        # id(node) -> [node, inputs of every step, their output gradients, a step's ctx]
-        self.nodes: dict[int, list] = {id(n): [n, None, None, None] for n in p.nodes if n.row}
+        # id(node) -> [node, operand 0 (per step, or a tuple of all rows), a step's ctx,
+        # {step: output gradient}, the other operands]
+        self.nodes: dict[int, list] = {id(n): [n, [None] * steps, None, {}, None]
+                                       for n in p.nodes if n.row}
 
-    def keep_input(self, node: Node, t: int, ctx: Any, x: Any) -> None:
+    def keep_input(self, node: Node, t: int, ctx: Any, xs: list) -> None:
         entry = self.nodes[id(node)]  # a reference: x is alive anyway (a step's saved value)
-        if entry[1] is None:
-            entry[1] = [None] * self.steps
-        entry[1][t] = x
-        entry[3] = ctx
+        entry[1][t], entry[2], entry[4] = xs[0], ctx, xs[1:]
+
+    def keep_all(self, node: Node, ctx: Any, args: list) -> None:
+        """A batched product: ``args[0]`` holds all steps' rows."""
+        self.nodes[id(node)] = [node, (args[0],), ctx, {}, args[1:]]
 
     def keep_grad(self, node: Node, t: int, g: Any) -> None:
-        entry = self.nodes[id(node)]
-        if entry[2] is None:  # one buffer for all steps; a step that gets no gradient adds 0
-            entry[2] = backend.get_array_module(g).zeros((self.steps,) + g.shape, g.dtype)
-        entry[2][t] = g
+        if id(node) in self.nodes and g is not None:
+            self.nodes[id(node)][3][t] = g
 
-    def weight_grads(self, vals: list) -> list[tuple[int, Any]]:
-        """(slot, gradient) of every invariant operand: one backward call per product."""
+    def copied(self, t: int, g: Any, buf: Any) -> None:
+        """``g`` was just copied to ``buf[t]``: a product whose gradient is ``g`` reads that
+        row of ``buf`` instead of keeping ``g`` (no second copy of the same gradient)."""
+        for entry in self.nodes.values():
+            if entry[3].get(t) is g:
+                entry[3][t] = (buf,)
+
+    def flush(self, lo: int, hi: int, xp: Any) -> list[tuple[int, Any]]:
+        """(slot, gradient) from steps lo..hi-1: the invariant operands', and a batched
+        product's input rows."""
         out = []
-        for node, x_all, g_all, step_ctx in self.nodes.values():
-            if g_all is None:
+        for node, x, step_ctx, grads, others in self.nodes.values():
+            gs = [grads.pop(t, None) for t in range(lo, hi)]
+            if all(g is None for g in gs):
                 continue
+            g_rows = _gather(gs, lo, xp)
+            row = type(x) is list  # a row node: operand 0 of each step; else all steps' rows
+            if row:
+                xs = [xp.stack(x[lo:hi])] + others
+            else:
+                per = x[0].shape[0] // self.steps
+                xs = [x[0][lo * per:hi * per]] + others
             ctx = _new(node.cls)
             ctx.__dict__.update(step_ctx.__dict__)  # what forward set (e.g. Linear's has_b)
-            ctx._edges = (None,) + node.edges[1:]
-            x_all = backend.get_array_module(g_all).stack(x_all)
-            xs = [x_all.reshape((-1,) + x_all.shape[2:])] + [
-                vals[a] if is_slot else a for is_slot, a in node.args[1:]]
+            ctx._edges = (None if row else node.edges[0],) + node.edges[1:]
+            xs[0] = xs[0].reshape((-1,) + xs[0].shape[2 if row else 1:])
             save(ctx, node.cls, xs, None)
-            res = node.cls.backward(ctx, g_all.reshape((-1,) + g_all.shape[2:]))
+            res = node.cls.backward(ctx, g_rows.reshape((-1,) + g_rows.shape[2:]))
+            if not row and res[0] is not None:
+                out.append((node.args[0][1], res[0]))
             for (is_slot, a), flows, g in zip(node.args[1:], node.edges[1:], res[1:]):
                 if is_slot and flows and g is not None:
                     out.append((a, g))
         return out
 
 
-def forward_step(p: Program, vals: list, backward: bool, rows: _RowBuffers, t: int,
+def _gather(gs: list, lo: int, xp: Any) -> Any:
+    """The chunk's gradients (steps lo, lo+1, ...) as one (steps, ...) array: a slice of the
+    buffer they were all copied to (``(buf,)``) when that is so, else stacked (zeros for a
+    step that got none)."""
+    if all(type(g) is tuple and g[0] is gs[0][0] for g in gs if g is not None) and all(
+            g is not None for g in gs):
+        return gs[0][0][lo:lo + len(gs)]
+    gs = [g[0][lo + k] if type(g) is tuple else g for k, g in enumerate(gs)]
+    like = next(g for g in gs if g is not None)
+    return xp.stack([xp.zeros_like(like) if g is None else g for g in gs])
+
+
+def forward_step(p: Program, vals: list, backward: bool, rows: _Streams, t: int,
                  xp: Any) -> list:
     """One step of the replayed forward: each op's own forward on this step's arrays (on a
     GPU, each elementwise region as one generated kernel). Returns the tape: (node, ctx) for
@@ -373,22 +409,22 @@ def forward_step(p: Program, vals: list, backward: bool, rows: _RowBuffers, t: i
         if backward and node.grad:
             save(ctx, cls, xs, y)
             if node.row:
-                rows.keep_input(node, t, ctx, xs[0])
+                rows.keep_input(node, t, ctx, xs)
             tape.append((node, ctx))
     return tape
 
 
-def _all_rows(node: Node, x: Any, vals: list, backward: bool) -> tuple[Node, Any, Any]:
-    """Run a batched node once on all steps' rows of ``x`` (T, B, ..., in): (node, its ctx,
-    the output as (T, B, ..., N))."""
+def _all_rows(node: Node, x: Any, vals: list, backward: bool, rows: _Streams) -> Any:
+    """Run a batched node once on all steps' rows of ``x`` (T, B, ..., in); its output as
+    (T, B, ..., N). Backward gets its gradient in chunks of steps (:class:`_Streams`)."""
     args = [x.reshape((-1, x.shape[-1]))] + [vals[a] if is_slot else a
                                              for is_slot, a in node.args[1:]]
     ctx = _new(node.cls)
     ctx._edges = node.edges
     y = node.cls.forward(ctx, *args)
     if backward and node.grad:
-        save(ctx, node.cls, args, y)
-    return node, ctx, y.reshape(x.shape[:-1] + y.shape[-1:])
+        rows.keep_all(node, ctx, args)
+    return y.reshape(x.shape[:-1] + y.shape[-1:])
 
 
 def _order(steps: int, reverse: bool) -> range:
