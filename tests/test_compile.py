@@ -10,6 +10,7 @@ errors for what it cannot compile.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import custom_cells as cc
@@ -24,6 +25,8 @@ from minigrad.testing import assert_close
 T, B, IN, H = 6, 3, 4, 5
 LENGTHS = [6, 2, 4]
 TOL = dict(rtol=1e-12, atol=1e-13)
+# the module (minigrad.jit.scan is also the name of its function)
+jit_scan = importlib.import_module("minigrad.jit.scan")
 
 
 def make(name: str, device: str, dtype: str = "float64") -> nn.Module:
@@ -74,6 +77,28 @@ def test_compiled_equals_graph_for_user_cells(name: str, device: str) -> None:
             assert want is not None and compiled[key] is not None, key
             assert_close(compiled[key], want, **TOL,
                          name=f"{name} lengths={lengths} reverse={reverse}: {key}")
+
+
+@pytest.mark.parametrize("rows", [B, 4 * B])
+def test_weight_gradients_streamed_in_chunks_of_steps(rows: int, device: str,
+                                                      monkeypatch: Any) -> None:
+    """Backward streams the row-wise products (h W_hh^T, and x_t W_ih^T of the peephole cell)
+    in chunks of ``_CHUNK_ROWS`` rows: here chunks of 1 step, and of 4 steps (T = 6: a last
+    chunk of 2), both directions, with lengths; the same numbers as the graph."""
+    monkeypatch.setattr(jit_scan, "_CHUNK_ROWS", rows)
+    mg.manual_seed(7)
+    for cell in (make("PeepholeLSTMCell", device), nn.LSTMCell(IN, H, dtype="float64",
+                                                               device=device)):
+        for lengths, reverse in ((None, False), (LENGTHS, True)):
+            x = mg.randn(T, B, IN, dtype="float64", device=device, requires_grad=True)
+            state = tuple(mg.randn(B, H, dtype="float64", device=device, requires_grad=True)
+                          for _ in range(2))
+            up = mg.randn(T, B, H, dtype="float64", device=device)
+            want = run(cell, False, x, state, lengths, reverse, up)
+            got = run(cell, True, x, state, lengths, reverse, up)
+            for key in want:
+                assert_close(got[key], want[key], **TOL, name=f"{type(cell).__name__} "
+                             f"chunk of {rows // B} step(s) reverse={reverse}: {key}")
 
 
 def test_bidirectional_user_cell_and_default_state(device: str) -> None:
