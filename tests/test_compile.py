@@ -14,6 +14,7 @@ import importlib
 from typing import Any
 
 import custom_cells as cc
+import numpy as np
 import pytest
 
 import minigrad as mg
@@ -341,6 +342,21 @@ def test_lstm_step_is_one_gemm_and_one_kernel_region() -> None:
     assert body.count("exp(") == 3 and body.count("tanh(") == 2  # three sigmoids, two tanh
     assert "out0 = " in body and "out1 = " in body
     assert bwd.source()[0].endswith("double g0, double g1") and len(targets) == 5
+
+
+def test_per_step_products_read_their_weights_in_the_layout_blas_prefers() -> None:
+    """On NumPy a step's product by a loop-invariant matrix gets it laid out so that ``matmul``
+    reads it C-contiguous: W_hh column-major for ``F.linear`` (its forward multiplies by
+    W_hh^T), a hoisted ``uf.T`` made row-major for the MGU's ``h @ uf.T``."""
+    p = _lstm_program("cpu")
+    ((k, lays),) = p.layout.items()
+    assert p.nodes[k].cls.__name__ == "Linear" and lays == {1: np.asfortranarray}
+    mg.manual_seed(2)
+    layer = nn.Recurrent(make("MinimalGatedUnit", "cpu"), fused=True)
+    layer(mg.randn(T, B, IN, dtype="float64"))
+    (mgu,) = layer._traces.programs.values()
+    assert sorted(lay.__name__ for lays in mgu.layout.values()
+                  for lay in lays.values()) == ["ascontiguousarray", "asfortranarray"]
 
 
 def test_generated_kernels_compute_what_the_ops_compute() -> None:
