@@ -359,6 +359,28 @@ def test_per_step_products_read_their_weights_in_the_layout_blas_prefers() -> No
                   for lay in lays.values()) == ["ascontiguousarray", "asfortranarray"]
 
 
+def test_the_generated_step_is_printable_python_calling_the_ops_rules() -> None:
+    """One straight-line function per step forward and one backward: an LSTM step's source
+    calls Linear, Add, Split, then the gates' ops forward, and their backward in reverse."""
+    from minigrad.jit import show
+
+    p = _lstm_program("cpu")
+    src = show(p)
+    fwd, bwd = src.split("def backward_step")
+    calls = [line.split(" = ")[-1].split(".forward")[0].rsplit("_", 1)[0]
+             for line in fwd.splitlines() if ".forward(" in line]
+    assert calls == ["Linear", "Add", "Split", "Sigmoid", "Mul", "Sigmoid", "Tanh", "Mul",
+                     "Add", "Sigmoid", "Tanh", "Mul"]
+    back = [line.split("= ")[-1].split(".backward")[0].rsplit("_", 1)[0]
+            for line in bwd.splitlines() if ".backward(" in line]
+    assert back == calls[::-1]
+    assert "for " not in src  # straight-line: no loop over the ops
+    assert "L[0][1]" in fwd  # W_hh in the layout BLAS prefers
+    # on a GPU, the gates' ops are one kernel forward and one backward
+    gpu = show(p, gpu=True)
+    assert gpu.count(".forward(") == 3 and gpu.count("R3(xp") == 1 and gpu.count("B3(xp") == 1
+
+
 def test_generated_kernels_compute_what_the_ops_compute() -> None:
     """The program, evaluated by NumPy ufuncs, against the ops' own forward and backward."""
     import numpy as np

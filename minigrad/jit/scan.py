@@ -41,7 +41,7 @@ from minigrad import backend
 from minigrad.autograd.function import Op
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.autograd.grad_mode import state as grad_state
-from minigrad.jit import kernels
+from minigrad.jit import codegen
 from minigrad.jit.trace import ROW_WISE, Node, Program, trace
 from minigrad.tensor import Tensor
 
@@ -179,6 +179,7 @@ class Scan(Op):
             vals[s] = a
         rows = _Streams(p, steps)
         laid = _laid_out(p, vals) if xp is np else {}
+        gen = codegen.step(p, xp)  # the step as generated Python (made once per program)
         outputs = xp.empty((steps,) + state[0].shape, state[0].dtype)
         tapes: list[Any] = [None] * steps
         keep = plan.mask
@@ -191,7 +192,7 @@ class Scan(Op):
                 vals[node.outs[0]] = y[t]
             for s, h in zip(p.state_slots, state):
                 vals[s] = h
-            tapes[t] = forward_step(p, vals, plan.backward, rows, t, xp, laid)
+            tapes[t] = gen.forward(vals, laid, rows, t, plan.backward, xp)
             new = [vals[s] for s in p.outputs]
             if keep is not None and t >= plan.full_steps:  # past its length: keep the state
                 new = [xp.where(keep[t], n, h) for n, h in zip(new, state)]
@@ -201,7 +202,7 @@ class Scan(Op):
         for s in p.seq_slots + p.state_slots + [n.outs[0] for n in p.batched]:
             vals[s] = None  # a view of xs (or of a batched product) keeps all of it alive
         if plan.backward:
-            ctx.plan, ctx.tapes, ctx.rows, ctx.vals, ctx.xp = plan, tapes, rows, vals, xp
+            ctx.plan, ctx.tapes, ctx.rows, ctx.gen, ctx.xp = plan, tapes, rows, gen, xp
             # shapes only: keeping the inputs themselves alive would hold e.g. all of xw
             ctx.like = [(a.shape, a.dtype) for a in arrays[:n_seq + n_state]]
         # copies where a final part is an input or the outputs' buffer (h_T is outputs[T-1])
@@ -239,7 +240,7 @@ class Scan(Op):
             grads = [None] * p.n_slots
             for s, d in zip(p.outputs, d_state):
                 grads[s] = d if grads[s] is None else grads[s] + d
-            _backward_step(p, tapes[t], grads, rows, t, xp)
+            ctx.gen.backward(grads, tapes[t], rows, t, xp)
             for node in p.batched:
                 rows.keep_grad(node, t, grads[node.outs[0]])
             for k, s in enumerate(p.seq_slots):
@@ -268,39 +269,6 @@ class Scan(Op):
                     d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
         d_state = [d if p.needs_grad[s] else None for d, s in zip(d_state, p.state_slots)]
         return (None, *d_xs, *d_state, *d_inv)
-
-
-def _backward_step(p: Program, tape: list, grads: list, rows: _Streams, t: int,
-                   xp: Any) -> None:
-    """One step of the derived backward: the recorded ops' own rules in reverse order (on a
-    GPU, each region's derived backward as one generated kernel)."""
-    for node, ctx in reversed(tape):
-        if type(node) is kernels.Region:
-            gs = [grads[s] for s in node.outputs]
-            if all(g is None for g in gs):
-                continue
-            _, bwd, targets = node.build(p, p.meta[node.outputs[0]][1])
-            gs = [xp.zeros(*p.meta[s]) if g is None else g for s, g in zip(node.outputs, gs)]
-            for s, g in zip(targets, bwd(xp, *ctx, *gs)):
-                grads[s] = g if grads[s] is None else grads[s] + g
-            continue
-        if len(node.outs) == 1:  # the common case, kept cheap
-            g = grads[node.outs[0]]
-            if g is None:
-                continue
-            if node.row:
-                rows.keep_grad(node, t, g)
-            res = node.cls.backward(ctx, g)
-        else:
-            gs = [grads[s] for s in node.outs]
-            if all(g is None for g in gs):
-                continue
-            res = node.cls.backward(ctx, *gs)
-        if type(res) is not tuple:
-            res = (res,)
-        for (is_slot, a), flows, g in zip(node.args, ctx._edges, res):
-            if is_slot and flows and g is not None:
-                grads[a] = g if grads[a] is None else grads[a] + g
 
 
 # Steps per chunk of the streamed products: as many as make this many rows (B per step).
@@ -382,50 +350,13 @@ def _gather(gs: list, lo: int, xp: Any) -> Any:
     return xp.stack([xp.zeros_like(like) if g is None else g for g in gs])
 
 
-def forward_step(p: Program, vals: list, backward: bool, rows: _Streams, t: int,
-                 xp: Any, laid: dict | None = None) -> list:
-    """One step of the replayed forward: each op's own forward on this step's arrays (on a
-    GPU, each elementwise region as one generated kernel). Returns the tape: (node, ctx) for
-    the nodes backward runs, (region, its inputs) for the regions. ``laid``: per node, the
-    operands its forward reads from a copy laid out for BLAS (:func:`_laid_out`)."""
-    tape: list[Any] = []
-    for node in p.nodes if xp is np else kernels.regions(p):
-        if type(node) is kernels.Region:
-            fwd = node.build(p, p.meta[node.outputs[0]][1])[0]
-            xs = [vals[s] for s in node.inputs]
-            for s, v in zip(node.outputs, fwd(xp, *xs)):
-                vals[s] = v
-            if backward and node.grad:
-                tape.append((node, xs))
-            continue
-        cls = node.cls
-        xs = [vals[a] if is_slot else a for is_slot, a in node.args]
-        ctx = _new(cls)
-        ctx._edges = node.step_edges
-        if laid and id(node) in laid:  # same values, another layout; backward reads xs
-            y = cls.forward(ctx, *[laid[id(node)].get(k, x) for k, x in enumerate(xs)])
-        else:
-            y = cls.forward(ctx, *xs)
-        if type(y) is tuple:
-            for s, v in zip(node.outs, y):
-                vals[s] = v
-        else:
-            vals[node.outs[0]] = y
-        if backward and node.grad:
-            save(ctx, cls, xs, y)
-            if node.row:
-                rows.keep_input(node, t, ctx, xs)
-            tape.append((node, ctx))
-    return tape
-
-
 def _laid_out(p: Program, vals: list) -> dict[int, dict[int, Any]]:
     """NumPy: the loop-invariant matrices of the step's row-wise products, copied once per
     sequence in the layout with which the op's forward hands ``matmul`` a C-contiguous
     matrix (``x @ w.T`` of a row-major w is a column-major view: OpenBLAS's kernel for a
     contiguous right operand is 1.3-1.6x faster at a few dozen rows). Found once per program
     by running the op's forward on :class:`_Probe` copies. Backward reads the originals.
-    Returns {id(node): {operand position: copy}}."""
+    Returns {node index: {operand position: copy}}."""
     if p.layout is None:
         p.layout = {}
         invariant = set(p.invariant_slots)
@@ -439,15 +370,8 @@ def _laid_out(p: Program, vals: list) -> dict[int, dict[int, Any]]:
                     lay = _probe_layout(node.cls, xs, pos)
                     if lay is not None:
                         p.layout.setdefault(k, {})[pos] = lay
-    out: dict[int, dict[int, Any]] = {}
-    for k, lays in p.layout.items():
-        node = p.nodes[k]
-        for pos, lay in lays.items():
-            v = vals[node.args[pos][1]]
-            copy = lay(v)
-            if copy is not v:
-                out.setdefault(id(node), {})[pos] = copy
-    return out
+    return {k: {pos: lay(vals[p.nodes[k].args[pos][1]]) for pos, lay in lays.items()}
+            for k, lays in p.layout.items()}
 
 
 class _Probe(np.ndarray):
