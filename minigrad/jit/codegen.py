@@ -12,11 +12,11 @@ region's generated kernels, :mod:`minigrad.jit.kernels`); nothing is written per
     def forward_step(v, L, rows, t, backward, xp):
         s1 = v[1]; s3 = v[3]; s5 = v[5]; ...
         c0 = new(Linear_0); c0._edges = E0
-        s8 = Linear_0.forward(c0, s1, L[0][1], s5)      # h W_hh^T + b_hh
+        s8 = Linear_0.forward(c0, s1, L[0], s5)      # h W_hh^T + b_hh
         ...
 
 Slots are numbered as in the program; ``v`` holds the step's inputs and receives its outputs;
-``L[k][i]`` is operand i of node k in the layout BLAS prefers (:func:`minigrad.jit.scan`).
+``L[k]`` is node k's weight in the layout BLAS prefers (:mod:`minigrad.jit.scan`).
 """
 
 from __future__ import annotations
@@ -39,10 +39,11 @@ class Step:
 
     def __init__(self, p: Program, gpu: bool) -> None:
         items = kernels.regions(p) if gpu else p.nodes
-        env: dict[str, Any] = {"new": object.__new__, "Region": kernels.Region}
+        env: dict[str, Any] = {"new": object.__new__}
         fwd, bwd, saves, taped = [], [], [], []
-        made = {s for item in items for s in _outs(item)}
-        reads = sorted(({a for item in items for a in _reads(item)} | set(p.outputs)) - made)
+        made = {s for item in items for n in kernels._nodes(item) for s in n.outs}
+        reads = sorted({a for item in items for n in kernels._nodes(item)
+                        for is_slot, a in n.args if is_slot} - made | set(p.outputs) - made)
         fwd.append("    " + "; ".join(f"s{a} = v[{a}]" for a in reads))
         for k, item in enumerate(items):
             if isinstance(item, kernels.Region):
@@ -56,7 +57,8 @@ class Step:
                 taped.append(f"x{k}")
                 gs = ", ".join(f"g[{s}]" for s in item.outputs)
                 env.update({f"M{s}": p.meta[s] for s in item.outputs})
-                zs = ", ".join(f"Z(xp, g[{s}], M{s})" for s in item.outputs)
+                zs = ", ".join(f"xp.zeros(*M{s}) if g[{s}] is None else g[{s}]"
+                               for s in item.outputs)
                 bwd.insert(0, "\n".join([
                     f"    if {' or '.join(f'g[{s}] is not None' for s in item.outputs)}:"
                     f"  # {gs}", f"        r = B{k}(xp, *x{k}, {zs})"] + [
@@ -69,8 +71,8 @@ class Step:
                 if not is_slot:
                     env[f"K{k}_{i}"] = a
                     args.append(f"K{k}_{i}")
-                elif not gpu and p.layout and i in p.layout.get(k, {}):
-                    args.append(f"L[{k}][{i}]")
+                elif not gpu and i == 1 and k in (p.layout or {}):
+                    args.append(f"L[{k}]")
                 else:
                     args.append(f"s{a}")
             fwd.append(f"    c{k} = new({name}); c{k}._edges = E{k}")
@@ -93,7 +95,6 @@ class Step:
             ["def forward_step(v, L, rows, t, backward, xp):"] + fwd + [
              "", "", "def backward_step(g, tape, rows, t, xp):",
              f"    {''.join(x + ', ' for x in taped)}= tape" if taped else "    pass"] + bwd)
-        env["Z"] = _zeros_if_none
         code = compile(self.source, f"<minigrad.jit step {p.name}>", "exec")
         exec(code, env)  # noqa: S102 -- our own generated source, printable with show()
         self.forward: Callable = env["forward_step"]
@@ -102,9 +103,7 @@ class Step:
 
 def step(p: Program, xp: Any) -> Step:
     """The generated step of ``p`` for the array module ``xp`` (made once, kept on ``p``)."""
-    gpu = xp is not np
-    if p.steps is None:
-        p.steps = {}
+    gpu, p.steps = xp is not np, p.steps or {}
     if gpu not in p.steps:
         p.steps[gpu] = Step(p, gpu)
     return p.steps[gpu]
@@ -113,18 +112,12 @@ def step(p: Program, xp: Any) -> Step:
 def show(p: Program, gpu: bool = False) -> str:
     """The Python source generated for one step of ``p`` (on the CPU, or on a GPU with its
     elementwise regions as kernels): what a student can read to see what the compiler did."""
-    return step(p, _GPU if gpu else np).source
-
-
-class _GPU:  # stands for "an array module other than NumPy" in show()
-    pass
+    return step(p, None if gpu else np).source
 
 
 def _backward_call(k: int, name: str, node: Node) -> str:
     outs = ", ".join(f"g[{s}]" for s in node.outs)
-    head = (f"    if g[{node.outs[0]}] is not None:" if len(node.outs) == 1 else
-            f"    if {' or '.join(f'g[{s}] is not None' for s in node.outs)}:")
-    lines = [head]
+    lines = [f"    if {' or '.join(f'g[{s}] is not None' for s in node.outs)}:"]
     if node.row:
         lines.append(f"        rows.keep_grad(N{k}, t, g[{node.outs[0]}])")
     lines.append(f"        r = {name}.backward(c{k}, {outs})")
@@ -143,18 +136,3 @@ def _accumulate(slot: int, value: str, indent: str) -> str:
 
 def _unpack(slots: list[int] | tuple[int, ...]) -> str:
     return f"s{slots[0]}" if len(slots) == 1 else ", ".join(f"s{s}" for s in slots)
-
-
-def _outs(item: Any) -> list[int]:
-    return list(item.outputs) + [s for n in item.nodes for s in n.outs] if isinstance(
-        item, kernels.Region) else list(item.outs)
-
-
-def _reads(item: Any) -> list[int]:
-    if isinstance(item, kernels.Region):
-        return list(item.inputs)
-    return [a for is_slot, a in item.args if is_slot]
-
-
-def _zeros_if_none(xp: Any, g: Any, meta: tuple) -> Any:
-    return xp.zeros(*meta) if g is None else g

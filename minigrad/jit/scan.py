@@ -42,7 +42,8 @@ from minigrad.autograd.function import Op
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.autograd.grad_mode import state as grad_state
 from minigrad.jit import codegen
-from minigrad.jit.trace import ROW_WISE, Node, Program, trace
+from minigrad.jit.trace import Node, Program, trace
+from minigrad.ops.linalg import Linear, MatMul
 from minigrad.tensor import Tensor
 
 _new = object.__new__
@@ -229,8 +230,11 @@ class Scan(Op):
         d_inv: list[Any] = [None] * len(inv_slots)
         keep = plan.mask
         order = _order(steps, plan.reverse)[::-1]
-        chunk = max(1, _CHUNK_ROWS // max(1, math.prod(state0[0][0][:-1])))
+        rows.chunk = chunk = max(1, _CHUNK_ROWS // max(1, math.prod(state0[0][0][:-1])))
         for i, t in enumerate(order):
+            if i % chunk == 0:  # a new chunk of steps, lo .. lo + n - 1
+                n = min(chunk, steps - i)
+                rows.lo = lo = min(order[i], order[i + n - 1])
             if g_out is not None:
                 d_state[0] = d_state[0] + g_out[t]
             carried = None
@@ -246,8 +250,6 @@ class Scan(Op):
             for k, s in enumerate(p.seq_slots):
                 if d_xs[k] is not None:
                     d_xs[k][t] = 0 if grads[s] is None else grads[s]
-                    if grads[s] is not None:  # a product's gradient that is this one: a view
-                        rows.copied(t, grads[s], d_xs[k])
             for k, s in enumerate(inv_slots):
                 g = grads[s]
                 if g is not None:
@@ -256,14 +258,12 @@ class Scan(Op):
                        for s, h in zip(p.state_slots, state0)]
             if carried is not None:
                 d_state = [d + c for d, c in zip(d_state, carried)]
-            if (i + 1) % chunk == 0 or i + 1 == steps:  # a chunk of steps done: its products
-                done = order[i + 1 - ((i + 1) % chunk or chunk):i + 1]
-                lo, hi = min(done[0], done[-1]), max(done[0], done[-1]) + 1
-                for s, g in rows.flush(lo, hi, xp):
+            if i % chunk == n - 1:  # the chunk's last step: its products
+                for s, g in rows.flush(lo, lo + n, xp):
                     if s in p.seq_slots:  # a batched product's input: x's rows of those steps
                         k = p.seq_slots.index(s)
                         if d_xs[k] is not None:
-                            d_xs[k][lo:hi] += g.reshape(d_xs[k][lo:hi].shape)
+                            d_xs[k][lo:lo + n] += g.reshape(d_xs[k][lo:lo + n].shape)
                         continue
                     k = inv_slots.index(s)
                     d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
@@ -272,22 +272,22 @@ class Scan(Op):
 
 
 # Steps per chunk of the streamed products: as many as make this many rows (B per step).
-_CHUNK_ROWS = 2048
+_CHUNK_ROWS = 512
 
 
 class _Streams:
     """Row-wise products whose other operands are loop-invariant: a step's ``h W_hh^T`` (a
     *row* node) and the batched ``x_t W_ih^T``. Backward keeps each step's output gradient
-    for a CHUNK of consecutive steps (``_CHUNK_ROWS`` rows), then ONE call of the op's own
-    backward on the chunk's rows gives the invariant operands' gradients for all of them
+    in a buffer for a CHUNK of consecutive steps (``_CHUNK_ROWS`` rows), then ONE call of the
+    op's own backward on the chunk's rows gives the invariant operands' gradients for all of them
     (dW = sum_t g_t^T x_t as one product) and, for a batched product, its input's rows. A
     chunk, not the whole sequence: the gradients of all T steps are never held at once."""
 
     def __init__(self, p: Program, steps: int) -> None:
-        self.steps = steps
+        self.steps, self.chunk, self.lo = steps, steps, 0  # backward sets the chunk
         # id(node) -> [node, operand 0 (per step, or a tuple of all rows), a step's ctx,
-        # {step: output gradient}, the other operands]
-        self.nodes: dict[int, list] = {id(n): [n, [None] * steps, None, {}, None]
+        # the chunk's output gradients (zeros where none came), the other operands, any came]
+        self.nodes: dict[int, list] = {id(n): [n, [None] * steps, None, None, None, False]
                                        for n in p.nodes if n.row}
 
     def keep_input(self, node: Node, t: int, ctx: Any, xs: list) -> None:
@@ -296,28 +296,25 @@ class _Streams:
 
     def keep_all(self, node: Node, ctx: Any, args: list) -> None:
         """A batched product: ``args[0]`` holds all steps' rows."""
-        self.nodes[id(node)] = [node, (args[0],), ctx, {}, args[1:]]
+        self.nodes[id(node)] = [node, (args[0],), ctx, None, args[1:], False]
 
     def keep_grad(self, node: Node, t: int, g: Any) -> None:
-        if id(node) in self.nodes and g is not None:
-            self.nodes[id(node)][3][t] = g
-
-    def copied(self, t: int, g: Any, buf: Any) -> None:
-        """``g`` was just copied to ``buf[t]``: a product whose gradient is ``g`` reads that
-        row of ``buf`` instead of keeping ``g`` (no second copy of the same gradient)."""
-        for entry in self.nodes.values():
-            if entry[3].get(t) is g:
-                entry[3][t] = (buf,)
+        entry = self.nodes.get(id(node))
+        if entry is not None and g is not None:
+            if entry[3] is None:
+                entry[3] = backend.get_array_module(g).zeros((self.chunk,) + g.shape, g.dtype)
+            entry[3][t - self.lo] = g
+            entry[5] = True
 
     def flush(self, lo: int, hi: int, xp: Any) -> list[tuple[int, Any]]:
         """(slot, gradient) from steps lo..hi-1: the invariant operands', and a batched
         product's input rows."""
         out = []
-        for node, x, step_ctx, grads, others in self.nodes.values():
-            gs = [grads.pop(t, None) for t in range(lo, hi)]
-            if all(g is None for g in gs):
+        for entry in self.nodes.values():
+            node, x, step_ctx, buf, others, came = entry
+            if not came:
                 continue
-            g_rows = _gather(gs, lo, xp)
+            g_rows, entry[5] = buf[:hi - lo], False
             row = type(x) is list  # a row node: operand 0 of each step; else all steps' rows
             if row:
                 xs = [xp.stack(x[lo:hi])] + others
@@ -330,6 +327,7 @@ class _Streams:
             xs[0] = xs[0].reshape((-1,) + xs[0].shape[2 if row else 1:])
             save(ctx, node.cls, xs, None)
             res = node.cls.backward(ctx, g_rows.reshape((-1,) + g_rows.shape[2:]))
+            buf[...] = 0  # for the next chunk
             if not row and res[0] is not None:
                 out.append((node.args[0][1], res[0]))
             for (is_slot, a), flows, g in zip(node.args[1:], node.edges[1:], res[1:]):
@@ -338,68 +336,22 @@ class _Streams:
         return out
 
 
-def _gather(gs: list, lo: int, xp: Any) -> Any:
-    """The chunk's gradients (steps lo, lo+1, ...) as one (steps, ...) array: a slice of the
-    buffer they were all copied to (``(buf,)``) when that is so, else stacked (zeros for a
-    step that got none)."""
-    if all(type(g) is tuple and g[0] is gs[0][0] for g in gs if g is not None) and all(
-            g is not None for g in gs):
-        return gs[0][0][lo:lo + len(gs)]
-    gs = [g[0][lo + k] if type(g) is tuple else g for k, g in enumerate(gs)]
-    like = next(g for g in gs if g is not None)
-    return xp.stack([xp.zeros_like(like) if g is None else g for g in gs])
+# The layout in which each row-wise product's forward hands ``matmul`` its right operand
+# C-contiguous (Linear's rule multiplies by w.T): OpenBLAS's kernel for a contiguous right
+# operand is 1.3-1.6x faster at a few dozen rows (a step's batch).
+_LAYOUT = {Linear: np.asfortranarray, MatMul: np.ascontiguousarray}
 
 
-def _laid_out(p: Program, vals: list) -> dict[int, dict[int, Any]]:
+def _laid_out(p: Program, vals: list) -> dict[int, Any]:
     """NumPy: the loop-invariant matrices of the step's row-wise products, copied once per
-    sequence in the layout with which the op's forward hands ``matmul`` a C-contiguous
-    matrix (``x @ w.T`` of a row-major w is a column-major view: OpenBLAS's kernel for a
-    contiguous right operand is 1.3-1.6x faster at a few dozen rows). Found once per program
-    by running the op's forward on :class:`_Probe` copies. Backward reads the originals.
-    Returns {node index: {operand position: copy}}."""
+    sequence in the layout of ``_LAYOUT`` (the same values; backward reads the originals).
+    Returns {node index: copy of its operand 1}."""
     if p.layout is None:
-        p.layout = {}
-        invariant = set(p.invariant_slots)
-        for k, node in enumerate(p.nodes):
-            if node.cls not in ROW_WISE or not node.args[0][0]:
-                continue
-            xs = [vals[a] if is_slot else a for is_slot, a in node.args]
-            xs[0] = np.zeros(p.meta[node.args[0][1]][0], p.meta[node.args[0][1]][1])
-            for pos, (is_slot, a) in enumerate(node.args[1:], 1):
-                if is_slot and a in invariant and getattr(xs[pos], "ndim", 0) == 2:
-                    lay = _probe_layout(node.cls, xs, pos)
-                    if lay is not None:
-                        p.layout.setdefault(k, {})[pos] = lay
-    return {k: {pos: lay(vals[p.nodes[k].args[pos][1]]) for pos, lay in lays.items()}
-            for k, lays in p.layout.items()}
-
-
-class _Probe(np.ndarray):
-    """An operand in a probe run of an op's forward: notes, per ``matmul`` that reads it,
-    whether it arrived C-contiguous."""
-
-    seen: list[bool] = []
-
-    def __array_ufunc__(self, ufunc: Any, method: str, *args: Any, **kw: Any) -> Any:
-        if ufunc is np.matmul:
-            _Probe.seen += [a.flags.c_contiguous for a in args if isinstance(a, _Probe)]
-        args = tuple(a.view(np.ndarray) if isinstance(a, _Probe) else a for a in args)
-        if "out" in kw:
-            kw["out"] = tuple(a.view(np.ndarray) if isinstance(a, _Probe) else a
-                              for a in kw["out"])
-        return getattr(ufunc, method)(*args, **kw)
-
-
-def _probe_layout(cls: type, xs: list, pos: int) -> Callable | None:
-    """The layout (row- or column-major) of operand ``pos`` with which every ``matmul`` in
-    ``cls.forward`` reads it C-contiguous, or None."""
-    for lay in (np.ascontiguousarray, np.asfortranarray):
-        _Probe.seen = []
-        probe = lay(xs[pos]).view(_Probe)
-        cls.forward(_new(cls), *xs[:pos], probe, *xs[pos + 1:])
-        if _Probe.seen and all(_Probe.seen):
-            return lay
-    return None
+        inv = set(p.invariant_slots)
+        p.layout = {k: _LAYOUT[n.cls] for k, n in enumerate(p.nodes) if n.cls in _LAYOUT
+                    and n.args[1][0] and n.args[1][1] in inv
+                    and len(p.meta[n.args[1][1]][0] or ()) == 2}
+    return {k: lay(vals[p.nodes[k].args[1][1]]) for k, lay in p.layout.items()}
 
 
 def _all_rows(node: Node, x: Any, vals: list, backward: bool, rows: _Streams) -> Any:
