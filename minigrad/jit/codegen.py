@@ -10,9 +10,11 @@ region's generated kernels, :mod:`minigrad.jit.kernels`); nothing is written per
 :func:`show` prints the source, e.g. for an LSTM step::
 
     def forward_step(v, L, rows, t, backward, xp):
-        s1 = v[1]; s3 = v[3]; s5 = v[5]; ...
+        s0 = v[0]; s1 = v[1]; s2 = v[2]; s3 = v[3]; s4 = v[4]   # xw_t, h, c, W_hh, b_hh
         c0 = new(Linear_0); c0._edges = E0
-        s8 = Linear_0.forward(c0, s1, L[0], s5)      # h W_hh^T + b_hh
+        s20 = Linear_0.forward(c0, s1, L[0], s4)                # h W_hh^T + b_hh
+        c1 = new(Add_1); c1._edges = E1
+        s21 = Add_1.forward(c1, s0, s20)
         ...
 
 Slots are numbered as in the program; ``v`` holds the step's inputs and receives its outputs;
