@@ -230,7 +230,8 @@ class Scan(Op):
         d_inv: list[Any] = [None] * len(inv_slots)
         keep = plan.mask
         order = _order(steps, plan.reverse)[::-1]
-        rows.chunk = chunk = max(1, _CHUNK_ROWS // max(1, math.prod(state0[0][0][:-1])))
+        rows.chunk = chunk = min(steps, max(1, _CHUNK_ROWS // max(1, math.prod(
+            state0[0][0][:-1]))))
         for i, t in enumerate(order):
             if i % chunk == 0:  # a new chunk of steps, lo .. lo + n - 1
                 n = min(chunk, steps - i)
