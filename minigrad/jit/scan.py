@@ -287,8 +287,8 @@ class _Streams:
     def __init__(self, p: Program, steps: int) -> None:
         self.steps, self.chunk, self.lo = steps, steps, 0  # backward sets the chunk
         # id(node) -> [node, operand 0 (per step, or a tuple of all rows), a step's ctx,
-        # the chunk's output gradients (zeros where none came), the other operands, any came]
-        self.nodes: dict[int, list] = {id(n): [n, [None] * steps, None, None, None, False]
+        # the chunk's output gradients, the other operands, the chunk's rows written]
+        self.nodes: dict[int, list] = {id(n): [n, [None] * steps, None, None, None, set()]
                                        for n in p.nodes if n.row}
 
     def keep_input(self, node: Node, t: int, ctx: Any, xs: list) -> None:
@@ -297,7 +297,7 @@ class _Streams:
 
     def keep_all(self, node: Node, ctx: Any, args: list) -> None:
         """A batched product: ``args[0]`` holds all steps' rows."""
-        self.nodes[id(node)] = [node, (args[0],), ctx, None, args[1:], False]
+        self.nodes[id(node)] = [node, (args[0],), ctx, None, args[1:], set()]
 
     def keep_grad(self, node: Node, t: int, g: Any) -> None:
         entry = self.nodes.get(id(node))
@@ -305,7 +305,7 @@ class _Streams:
             if entry[3] is None:
                 entry[3] = backend.get_array_module(g).zeros((self.chunk,) + g.shape, g.dtype)
             entry[3][t - self.lo] = g
-            entry[5] = True
+            entry[5].add(t - self.lo)
 
     def flush(self, lo: int, hi: int, xp: Any) -> list[tuple[int, Any]]:
         """(slot, gradient) from steps lo..hi-1: the invariant operands', and a batched
@@ -315,7 +315,10 @@ class _Streams:
             node, x, step_ctx, buf, others, came = entry
             if not came:
                 continue
-            g_rows, entry[5] = buf[:hi - lo], False
+            for j in set(range(hi - lo)) - came:  # a step that got no gradient adds 0
+                buf[j] = 0
+            g_rows = buf[:hi - lo]
+            came.clear()
             row = type(x) is list  # a row node: operand 0 of each step; else all steps' rows
             if row:
                 xs = [xp.stack(x[lo:hi])] + others
@@ -328,7 +331,6 @@ class _Streams:
             xs[0] = xs[0].reshape((-1,) + xs[0].shape[2 if row else 1:])
             save(ctx, node.cls, xs, None)
             res = node.cls.backward(ctx, g_rows.reshape((-1,) + g_rows.shape[2:]))
-            buf[...] = 0  # for the next chunk
             if not row and res[0] is not None:
                 out.append((node.args[0][1], res[0]))
             for (is_slot, a), flows, g in zip(node.args[1:], node.edges[1:], res[1:]):
