@@ -57,33 +57,27 @@ class Step:
                 if not item.grad:
                     continue
                 taped.append(f"x{k}")
-                gs = ", ".join(f"g[{s}]" for s in item.outputs)
                 env.update({f"M{s}": p.meta[s] for s in item.outputs})
                 zs = ", ".join(f"xp.zeros(*M{s}) if g[{s}] is None else g[{s}]"
                                for s in item.outputs)
                 bwd.insert(0, "\n".join([
-                    f"    if {' or '.join(f'g[{s}] is not None' for s in item.outputs)}:"
-                    f"  # {gs}", f"        r = B{k}(xp, *x{k}, {zs})"] + [
+                    f"    if {' or '.join(f'g[{s}] is not None' for s in item.outputs)}:",
+                    f"        r = B{k}(xp, *x{k}, {zs})"] + [
                     _accumulate(s, f"r[{i}]", "        ") for i, s in enumerate(targets)]))
                 continue
             node, name = item, f"{item.cls.__name__}_{k}"
             env[name], env[f"N{k}"], env[f"E{k}"] = node.cls, node, node.step_edges
-            args = []
-            for i, (is_slot, a) in enumerate(node.args):
-                if not is_slot:
-                    env[f"K{k}_{i}"] = a
-                    args.append(f"K{k}_{i}")
-                elif not gpu and i == 1 and k in (p.layout or {}):
-                    args.append(f"L[{k}]")
-                else:
-                    args.append(f"s{a}")
+            env.update({f"K{k}_{i}": a for i, (is_slot, a) in enumerate(node.args)
+                        if not is_slot})  # constants: bound by name
+            plain = [f"s{a}" if is_slot else f"K{k}_{i}" for i, (is_slot, a) in
+                     enumerate(node.args)]
+            args = [f"L[{k}]" if i == 1 and not gpu and k in (p.layout or {}) else a
+                    for i, a in enumerate(plain)]  # the weight laid out for BLAS
             fwd.append(f"    c{k} = new({name}); c{k}._edges = E{k}")
             fwd.append(f"    {_unpack(node.outs)} = {name}.forward(c{k}, {', '.join(args)})")
             if not node.grad:
                 continue
             taped.append(f"c{k}")
-            plain = [f"s{a}" if is_slot else f"K{k}_{i}" for i, (is_slot, a) in
-                     enumerate(node.args)]
             kept = [plain[i] for i in node.cls.save_inputs] + (
                 [f"s{s}" for s in node.outs] if node.cls.save_output else [])
             saves.append(f"        c{k}._saved = c{k}.saved = [{', '.join(kept)}]")

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import collections
 import math
+import types
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -125,20 +126,13 @@ def scan(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
         out = node.cls.apply(*(values[a] if is_slot else a for is_slot, a in node.args))
         values.update(zip(node.outs, out if isinstance(out, tuple) else (out,)))
     invariants = [values[s] for s in program.invariant_slots]
-    plan = _Plan(program, mask, seq_len if full_steps is None else full_steps, reverse,
-                 record and any(program.needs_grad))
+    # what one call needs besides the arrays: the program and the padding of the batch
+    plan = types.SimpleNamespace(program=program, mask=mask, reverse=reverse,
+                                 full_steps=seq_len if full_steps is None else full_steps,
+                                 backward=record and any(program.needs_grad))
     cls = _scan_class(program)
     out = cls.apply(plan, *xs, *state, *invariants)
     return out[0], tuple(out[1:])
-
-
-class _Plan:
-    """What one call needs besides the arrays: the program and the padding of the batch."""
-
-    def __init__(self, program: Program, mask: Any, full_steps: int, reverse: bool,
-                 backward: bool) -> None:
-        self.program, self.mask, self.full_steps = program, mask, full_steps
-        self.reverse, self.backward = reverse, backward
 
 
 _CLASSES: dict[int, type] = {}
@@ -169,7 +163,7 @@ class Scan(Op):
     program: Program
 
     @staticmethod
-    def forward(ctx: Any, plan: _Plan, *arrays: Any) -> tuple:
+    def forward(ctx: Any, plan: Any, *arrays: Any) -> tuple:
         p = plan.program
         n_seq, n_state = len(p.seq_slots), len(p.state_slots)
         xs, state = arrays[:n_seq], list(arrays[n_seq:n_seq + n_state])
@@ -183,7 +177,6 @@ class Scan(Op):
         gen = codegen.step(p, xp)  # the step as generated Python (made once per program)
         outputs = xp.empty((steps,) + state[0].shape, state[0].dtype)
         tapes: list[Any] = [None] * steps
-        keep = plan.mask
         batched = [_all_rows(node, xs[p.seq_slots.index(node.args[0][1])], vals, plan.backward,
                              rows) for node in p.batched]
         for t in _order(steps, plan.reverse):
@@ -195,13 +188,11 @@ class Scan(Op):
                 vals[s] = h
             tapes[t] = gen.forward(vals, laid, rows, t, plan.backward, xp)
             new = [vals[s] for s in p.outputs]
-            if keep is not None and t >= plan.full_steps:  # past its length: keep the state
-                new = [xp.where(keep[t], n, h) for n, h in zip(new, state)]
+            if plan.mask is not None and t >= plan.full_steps:  # past its length: keep state
+                new = [xp.where(plan.mask[t], n, h) for n, h in zip(new, state)]
             outputs[t] = new[0]
             new[0] = outputs[t]  # the next step reads (and saves) the buffer, not a copy
             state = new
-        for s in p.seq_slots + p.state_slots + [n.outs[0] for n in p.batched]:
-            vals[s] = None  # a view of xs (or of a batched product) keeps all of it alive
         if plan.backward:
             ctx.plan, ctx.tapes, ctx.rows, ctx.gen, ctx.xp = plan, tapes, rows, gen, xp
             # shapes only: keeping the inputs themselves alive would hold e.g. all of xw
@@ -218,17 +209,14 @@ class Scan(Op):
                 "the compiled recurrent path gives first derivatives only: gradients of "
                 "gradients (create_graph=True) need the graph cells; build the layer with "
                 "fused=False")
-        plan, p, tapes, rows = ctx.plan, ctx.plan.program, ctx.tapes, ctx.rows
-        n_seq = len(p.seq_slots)
-        xs, state0 = ctx.like[:n_seq], ctx.like[n_seq:]
-        xp = ctx.xp
+        plan, p, tapes, rows, xp = ctx.plan, ctx.plan.program, ctx.tapes, ctx.rows, ctx.xp
+        xs, state0 = ctx.like[:len(p.seq_slots)], ctx.like[len(p.seq_slots):]
         steps = xs[0][0][0]
         d_state = [xp.zeros(*h) if g is None else g for h, g in zip(state0, g_final)]
         # every step writes its slice (zeros where no gradient came): no need to zero first
         d_xs = [xp.empty(*x) if p.needs_grad[s] else None for s, x in zip(p.seq_slots, xs)]
         inv_slots = p.invariant_slots
         d_inv: list[Any] = [None] * len(inv_slots)
-        keep = plan.mask
         order = _order(steps, plan.reverse)[::-1]
         rows.chunk = chunk = min(steps, max(1, _CHUNK_ROWS // max(1, math.prod(
             state0[0][0][:-1]))))
@@ -239,9 +227,9 @@ class Scan(Op):
             if g_out is not None:
                 d_state[0] = d_state[0] + g_out[t]
             carried = None
-            if keep is not None and t >= plan.full_steps:  # the kept part skips the cell
-                carried = [xp.where(keep[t], 0, d) for d in d_state]
-                d_state = [xp.where(keep[t], d, 0) for d in d_state]
+            if plan.mask is not None and t >= plan.full_steps:  # the kept part skips the cell
+                carried = [xp.where(plan.mask[t], 0, d) for d in d_state]
+                d_state = [xp.where(plan.mask[t], d, 0) for d in d_state]
             grads = [None] * p.n_slots
             for s, d in zip(p.outputs, d_state):
                 grads[s] = d if grads[s] is None else grads[s] + d
@@ -295,10 +283,6 @@ class _Streams:
         entry = self.nodes[id(node)]  # a reference: x is alive anyway (a step's saved value)
         entry[1][t], entry[2], entry[4] = xs[0], ctx, xs[1:]
 
-    def keep_all(self, node: Node, ctx: Any, args: list) -> None:
-        """A batched product: ``args[0]`` holds all steps' rows."""
-        self.nodes[id(node)] = [node, (args[0],), ctx, None, args[1:], set()]
-
     def keep_grad(self, node: Node, t: int, g: Any) -> None:
         entry = self.nodes.get(id(node))
         if entry is not None and g is not None:
@@ -320,11 +304,8 @@ class _Streams:
             g_rows = buf[:hi - lo]
             came.clear()
             row = type(x) is list  # a row node: operand 0 of each step; else all steps' rows
-            if row:
-                xs = [xp.stack(x[lo:hi])] + others
-            else:
-                per = x[0].shape[0] // self.steps
-                xs = [x[0][lo * per:hi * per]] + others
+            per = 0 if row else x[0].shape[0] // self.steps
+            xs = [xp.stack(x[lo:hi]) if row else x[0][lo * per:hi * per]] + others
             ctx = _new(node.cls)
             ctx.__dict__.update(step_ctx.__dict__)  # what forward set (e.g. Linear's has_b)
             ctx._edges = (None if row else node.edges[0],) + node.edges[1:]
@@ -350,9 +331,8 @@ def _laid_out(p: Program, vals: list) -> dict[int, Any]:
     sequence in the layout of ``_LAYOUT`` (the same values; backward reads the originals).
     Returns {node index: copy of its operand 1}."""
     if p.layout is None:
-        inv = set(p.invariant_slots)
         p.layout = {k: _LAYOUT[n.cls] for k, n in enumerate(p.nodes) if n.cls in _LAYOUT
-                    and n.args[1][0] and n.args[1][1] in inv
+                    and n.args[1][0] and n.args[1][1] in p.invariant_slots
                     and len(p.meta[n.args[1][1]][0] or ()) == 2}
     return {k: lay(vals[p.nodes[k].args[1][1]]) for k, lay in p.layout.items()}
 
@@ -366,7 +346,7 @@ def _all_rows(node: Node, x: Any, vals: list, backward: bool, rows: _Streams) ->
     ctx._edges = node.edges
     y = node.cls.forward(ctx, *args)
     if backward and node.grad:
-        rows.keep_all(node, ctx, args)
+        rows.nodes[id(node)] = [node, (args[0],), ctx, None, args[1:], set()]  # all rows
     return y.reshape(x.shape[:-1] + y.shape[-1:])
 
 
