@@ -10,9 +10,11 @@ errors for what it cannot compile.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import custom_cells as cc
+import numpy as np
 import pytest
 
 import minigrad as mg
@@ -24,6 +26,8 @@ from minigrad.testing import assert_close
 T, B, IN, H = 6, 3, 4, 5
 LENGTHS = [6, 2, 4]
 TOL = dict(rtol=1e-12, atol=1e-13)
+# the module (minigrad.jit.scan is also the name of its function)
+jit_scan = importlib.import_module("minigrad.jit.scan")
 
 
 def make(name: str, device: str, dtype: str = "float64") -> nn.Module:
@@ -74,6 +78,28 @@ def test_compiled_equals_graph_for_user_cells(name: str, device: str) -> None:
             assert want is not None and compiled[key] is not None, key
             assert_close(compiled[key], want, **TOL,
                          name=f"{name} lengths={lengths} reverse={reverse}: {key}")
+
+
+@pytest.mark.parametrize("rows", [B, 4 * B])
+def test_weight_gradients_streamed_in_chunks_of_steps(rows: int, device: str,
+                                                      monkeypatch: Any) -> None:
+    """Backward streams the row-wise products (h W_hh^T, and x_t W_ih^T of the peephole cell)
+    in chunks of ``_CHUNK_ROWS`` rows: here chunks of 1 step, and of 4 steps (T = 6: a last
+    chunk of 2), both directions, with lengths; the same numbers as the graph."""
+    monkeypatch.setattr(jit_scan, "_CHUNK_ROWS", rows)
+    mg.manual_seed(7)
+    for cell in (make("PeepholeLSTMCell", device), nn.LSTMCell(IN, H, dtype="float64",
+                                                               device=device)):
+        for lengths, reverse in ((None, False), (LENGTHS, True)):
+            x = mg.randn(T, B, IN, dtype="float64", device=device, requires_grad=True)
+            state = tuple(mg.randn(B, H, dtype="float64", device=device, requires_grad=True)
+                          for _ in range(2))
+            up = mg.randn(T, B, H, dtype="float64", device=device)
+            want = run(cell, False, x, state, lengths, reverse, up)
+            got = run(cell, True, x, state, lengths, reverse, up)
+            for key in want:
+                assert_close(got[key], want[key], **TOL, name=f"{type(cell).__name__} "
+                             f"chunk of {rows // B} step(s) reverse={reverse}: {key}")
 
 
 def test_bidirectional_user_cell_and_default_state(device: str) -> None:
@@ -316,6 +342,43 @@ def test_lstm_step_is_one_gemm_and_one_kernel_region() -> None:
     assert body.count("exp(") == 3 and body.count("tanh(") == 2  # three sigmoids, two tanh
     assert "out0 = " in body and "out1 = " in body
     assert bwd.source()[0].endswith("double g0, double g1") and len(targets) == 5
+
+
+def test_per_step_products_read_their_weights_in_the_layout_blas_prefers() -> None:
+    """On NumPy a step's product by a loop-invariant matrix gets it laid out so that ``matmul``
+    reads it C-contiguous (forward only): W_hh column-major for ``F.linear`` (its forward
+    multiplies by W_hh^T), a hoisted ``uf.T`` made row-major for the MGU's ``h @ uf.T``."""
+    p = _lstm_program("cpu")
+    ((k, lay),) = p.layout.items()
+    assert p.nodes[k].cls.__name__ == "Linear" and lay is np.asfortranarray
+    mg.manual_seed(2)
+    layer = nn.Recurrent(make("MinimalGatedUnit", "cpu"), fused=True)
+    layer(mg.randn(T, B, IN, dtype="float64"))
+    (mgu,) = layer._traces.programs.values()
+    assert sorted(lay.__name__ for lay in mgu.layout.values()) == ["ascontiguousarray",
+                                                                  "asfortranarray"]
+
+
+def test_the_generated_step_is_printable_python_calling_the_ops_rules() -> None:
+    """One straight-line function per step forward and one backward: an LSTM step's source
+    calls Linear, Add, Split, then the gates' ops forward, and their backward in reverse."""
+    from minigrad.jit import show
+
+    p = _lstm_program("cpu")
+    src = show(p)
+    fwd, bwd = src.split("def backward_step")
+    calls = [line.split(" = ")[-1].split(".forward")[0].rsplit("_", 1)[0]
+             for line in fwd.splitlines() if ".forward(" in line]
+    assert calls == ["Linear", "Add", "Split", "Sigmoid", "Mul", "Sigmoid", "Tanh", "Mul",
+                     "Add", "Sigmoid", "Tanh", "Mul"]
+    back = [line.split("= ")[-1].split(".backward")[0].rsplit("_", 1)[0]
+            for line in bwd.splitlines() if ".backward(" in line]
+    assert back == calls[::-1]
+    assert "for " not in src  # straight-line: no loop over the ops
+    assert "L[0]" in fwd  # W_hh in the layout BLAS prefers
+    # on a GPU, the gates' ops are one kernel forward and one backward
+    gpu = show(p, gpu=True)
+    assert gpu.count(".forward(") == 3 and gpu.count("R3(xp") == 1 and gpu.count("B3(xp") == 1
 
 
 def test_generated_kernels_compute_what_the_ops_compute() -> None:

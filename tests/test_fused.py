@@ -313,12 +313,13 @@ def memory(fused: bool, batch: int = 64, steps: int = 64, hidden: int = 256) -> 
 
 def test_compiled_path_saves_less_for_backward() -> None:
     """It keeps what the ops' backward rules read and no graph: less than the graph path.
-    Its peak is higher (the weight gradient is ONE product over all steps, so backward holds
-    all steps' gate gradients at once): bounded here so that it cannot grow unnoticed."""
+    Its peak is somewhat higher (every step's saved values stay until the whole sequence's
+    backward returns, and the weight gradients gather the gate gradients of a chunk of steps):
+    bounded here so that it cannot grow unnoticed."""
     (graph_held, graph_peak), (fused_held, fused_peak) = (memory(False, 16, 32, 64),
                                                           memory(True, 16, 32, 64))
     assert fused_held < 0.95 * graph_held, (fused_held, graph_held)
-    assert fused_peak < 1.6 * graph_peak, (fused_peak, graph_peak)
+    assert fused_peak < 1.45 * graph_peak, (fused_peak, graph_peak)
 
 
 if __name__ == "__main__":

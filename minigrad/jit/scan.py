@@ -32,6 +32,8 @@ bypasses the cell, so that step sends nothing to the weights or inputs.
 from __future__ import annotations
 
 import collections
+import math
+import types
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -40,8 +42,9 @@ from minigrad import backend
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.autograd.grad_mode import state as grad_state
 from minigrad.autograd.graph import Op
-from minigrad.jit import kernels
+from minigrad.jit import codegen
 from minigrad.jit.trace import Node, Program, save, trace
+from minigrad.ops.linalg import Linear, MatMul
 from minigrad.tensor import Tensor
 
 _new = object.__new__
@@ -114,20 +117,13 @@ def scan(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
         out = node.cls.apply(*(values[a] if is_slot else a for is_slot, a in node.args))
         values.update(zip(node.outs, out if isinstance(out, tuple) else (out,)))
     invariants = [values[s] for s in program.invariant_slots]
-    plan = _Plan(program, mask, seq_len if full_steps is None else full_steps, reverse,
-                 record and any(program.needs_grad))
+    # what one call needs besides the arrays: the program and the padding of the batch
+    plan = types.SimpleNamespace(program=program, mask=mask, reverse=reverse,
+                                 full_steps=seq_len if full_steps is None else full_steps,
+                                 backward=record and any(program.needs_grad))
     cls = _scan_class(program)
     out = cls.apply(plan, *xs, *state, *invariants)
     return out[0], tuple(out[1:])
-
-
-class _Plan:
-    """What one call needs besides the arrays: the program and the padding of the batch."""
-
-    def __init__(self, program: Program, mask: Any, full_steps: int, reverse: bool,
-                 backward: bool) -> None:
-        self.program, self.mask, self.full_steps = program, mask, full_steps
-        self.reverse, self.backward = reverse, backward
 
 
 _CLASSES: dict[int, type] = {}
@@ -158,7 +154,7 @@ class Scan(Op):
     program: Program
 
     @staticmethod
-    def forward(ctx: Any, plan: _Plan, *arrays: Any) -> tuple:
+    def forward(ctx: Any, plan: Any, *arrays: Any) -> tuple:
         p = plan.program
         n_seq, n_state = len(p.seq_slots), len(p.state_slots)
         xs, state = arrays[:n_seq], list(arrays[n_seq:n_seq + n_state])
@@ -167,31 +163,29 @@ class Scan(Op):
         vals: list[Any] = [None] * p.n_slots
         for s, a in zip(p.invariant_slots, arrays[n_seq + n_state:]):
             vals[s] = a
-        rows = _RowBuffers(p, steps, plan.backward)
+        rows = _Streams(p, steps)
+        laid = _laid_out(p, vals) if xp is np else {}
+        gen = codegen.step(p, xp)  # the step as generated Python (made once per program)
         outputs = xp.empty((steps,) + state[0].shape, state[0].dtype)
         tapes: list[Any] = [None] * steps
-        keep = plan.mask
-        batched = [_all_rows(node, xs[p.seq_slots.index(node.args[0][1])], vals, plan.backward)
-                   for node in p.batched]
+        batched = [_all_rows(node, xs[p.seq_slots.index(node.args[0][1])], vals, plan.backward,
+                             rows) for node in p.batched]
         for t in _order(steps, plan.reverse):
             for s, x in zip(p.seq_slots, xs):
                 vals[s] = x[t]
-            for node, _, y in batched:
+            for node, y in zip(p.batched, batched):
                 vals[node.outs[0]] = y[t]
             for s, h in zip(p.state_slots, state):
                 vals[s] = h
-            tapes[t] = forward_step(p, vals, plan.backward, rows, t, xp)
+            tapes[t] = gen.forward(vals, laid, rows, t, plan.backward, xp)
             new = [vals[s] for s in p.outputs]
-            if keep is not None and t >= plan.full_steps:  # past its length: keep the state
-                new = [xp.where(keep[t], n, h) for n, h in zip(new, state)]
+            if plan.mask is not None and t >= plan.full_steps:  # past its length: keep state
+                new = [xp.where(plan.mask[t], n, h) for n, h in zip(new, state)]
             outputs[t] = new[0]
             new[0] = outputs[t]  # the next step reads (and saves) the buffer, not a copy
             state = new
-        for s in p.seq_slots + p.state_slots + [n.outs[0] for n in p.batched]:
-            vals[s] = None  # a view of xs (or of a batched product) keeps all of it alive
         if plan.backward:
-            ctx.plan, ctx.tapes, ctx.rows, ctx.vals, ctx.xp = plan, tapes, rows, vals, xp
-            ctx.batched = [(node, c) for node, c, _ in batched]
+            ctx.plan, ctx.tapes, ctx.rows, ctx.gen, ctx.xp = plan, tapes, rows, gen, xp
             # shapes only: keeping the inputs themselves alive would hold e.g. all of xw
             ctx.like = [(a.shape, a.dtype) for a in arrays[:n_seq + n_state]]
         # copies where a final part is an input or the outputs' buffer (h_T is outputs[T-1])
@@ -206,33 +200,33 @@ class Scan(Op):
                 "the compiled recurrent path gives first derivatives only: gradients of "
                 "gradients (create_graph=True) need the graph cells; build the layer with "
                 "fused=False")
-        plan, p, tapes, rows = ctx.plan, ctx.plan.program, ctx.tapes, ctx.rows
-        n_seq = len(p.seq_slots)
-        xs, state0 = ctx.like[:n_seq], ctx.like[n_seq:]
-        xp = ctx.xp
+        plan, p, tapes, rows, xp = ctx.plan, ctx.plan.program, ctx.tapes, ctx.rows, ctx.xp
+        xs, state0 = ctx.like[:len(p.seq_slots)], ctx.like[len(p.seq_slots):]
         steps = xs[0][0][0]
         d_state = [xp.zeros(*h) if g is None else g for h, g in zip(state0, g_final)]
         # every step writes its slice (zeros where no gradient came): no need to zero first
         d_xs = [xp.empty(*x) if p.needs_grad[s] else None for s, x in zip(p.seq_slots, xs)]
         inv_slots = p.invariant_slots
         d_inv: list[Any] = [None] * len(inv_slots)
-        keep = plan.mask
-        batched_grads = [xp.zeros((steps,) + p.meta[n.outs[0]][0], p.meta[n.outs[0]][1])
-                         for n in p.batched]
-        for t in _order(steps, plan.reverse)[::-1]:
+        order = _order(steps, plan.reverse)[::-1]
+        rows.chunk = chunk = min(steps, max(1, _CHUNK_ROWS // max(1, math.prod(
+            state0[0][0][:-1]))))
+        for i, t in enumerate(order):
+            if i % chunk == 0:  # a new chunk of steps, lo .. lo + n - 1
+                n = min(chunk, steps - i)
+                rows.lo = lo = min(order[i], order[i + n - 1])
             if g_out is not None:
                 d_state[0] = d_state[0] + g_out[t]
             carried = None
-            if keep is not None and t >= plan.full_steps:  # the kept part skips the cell
-                carried = [xp.where(keep[t], 0, d) for d in d_state]
-                d_state = [xp.where(keep[t], d, 0) for d in d_state]
+            if plan.mask is not None and t >= plan.full_steps:  # the kept part skips the cell
+                carried = [xp.where(plan.mask[t], 0, d) for d in d_state]
+                d_state = [xp.where(plan.mask[t], d, 0) for d in d_state]
             grads = [None] * p.n_slots
             for s, d in zip(p.outputs, d_state):
                 grads[s] = d if grads[s] is None else grads[s] + d
-            _backward_step(p, tapes[t], grads, rows, t, xp)
-            for node, buf in zip(p.batched, batched_grads):
-                if grads[node.outs[0]] is not None:
-                    buf[t] = grads[node.outs[0]]
+            ctx.gen.backward(grads, tapes[t], rows, t, xp)
+            for node in p.batched:
+                rows.keep_grad(node, t, grads[node.outs[0]])
             for k, s in enumerate(p.seq_slots):
                 if d_xs[k] is not None:
                     d_xs[k][t] = 0 if grads[s] is None else grads[s]
@@ -244,142 +238,107 @@ class Scan(Op):
                        for s, h in zip(p.state_slots, state0)]
             if carried is not None:
                 d_state = [d + c for d, c in zip(d_state, carried)]
-        for (node, c), buf in zip(ctx.batched, batched_grads):  # x_t W^T: all steps at once
-            res = node.cls.backward(c, buf.reshape((-1,) + buf.shape[2:]))
-            k = p.seq_slots.index(node.args[0][1])
-            if res[0] is not None and d_xs[k] is not None:
-                d_xs[k] += res[0].reshape(d_xs[k].shape)
-            for (is_slot, a), flows, g in zip(node.args[1:], node.edges[1:], res[1:]):
-                if is_slot and flows and g is not None:
-                    k = inv_slots.index(a)
+            if i % chunk == n - 1:  # the chunk's last step: its products
+                for s, g in rows.flush(lo, lo + n, xp):
+                    if s in p.seq_slots:  # a batched product's input: x's rows of those steps
+                        k = p.seq_slots.index(s)
+                        if d_xs[k] is not None:
+                            d_xs[k][lo:lo + n] += g.reshape(d_xs[k][lo:lo + n].shape)
+                        continue
+                    k = inv_slots.index(s)
                     d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
-        for s, g in rows.weight_grads(ctx.vals):  # the row-wise products' invariant operands
-            k = inv_slots.index(s)
-            d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
         d_state = [d if p.needs_grad[s] else None for d, s in zip(d_state, p.state_slots)]
         return (None, *d_xs, *d_state, *d_inv)
 
 
-def _backward_step(p: Program, tape: list, grads: list, rows: _RowBuffers, t: int,
-                   xp: Any) -> None:
-    """One step of the derived backward: the recorded ops' own rules in reverse order (on a
-    GPU, each region's derived backward as one generated kernel)."""
-    for node, ctx in reversed(tape):
-        if type(node) is kernels.Region:
-            gs = [grads[s] for s in node.outputs]
-            if all(g is None for g in gs):
-                continue
-            _, bwd, targets = node.build(p, p.meta[node.outputs[0]][1])
-            gs = [xp.zeros(*p.meta[s]) if g is None else g for s, g in zip(node.outputs, gs)]
-            for s, g in zip(targets, bwd(xp, *ctx, *gs)):
-                grads[s] = g if grads[s] is None else grads[s] + g
-            continue
-        if len(node.outs) == 1:  # the common case, kept cheap
-            g = grads[node.outs[0]]
-            if g is None:
-                continue
-            if node.row:
-                rows.keep_grad(node, t, g)
-            res = node.cls.backward(ctx, g)
-        else:
-            gs = [grads[s] for s in node.outs]
-            if all(g is None for g in gs):
-                continue
-            res = node.cls.backward(ctx, *gs)
-        if type(res) is not tuple:
-            res = (res,)
-        for (is_slot, a), flows, g in zip(node.args, ctx._edges, res):
-            if is_slot and flows and g is not None:
-                grads[a] = g if grads[a] is None else grads[a] + g
+# Steps per chunk of the streamed products: as many as make this many rows (B per step).
+_CHUNK_ROWS = 512
 
 
-class _RowBuffers:
-    """For each row-wise product whose other operands are loop-invariant: operand 0 and the
-    output gradient of every step, so that ONE call of the op's backward after the sweep gives
-    the invariant operands' gradients for all steps."""
+class _Streams:
+    """Row-wise products whose other operands are loop-invariant: a step's ``h W_hh^T`` (a
+    *row* node) and the batched ``x_t W_ih^T``. Backward keeps each step's output gradient
+    in a buffer for a CHUNK of consecutive steps (``_CHUNK_ROWS`` rows), then ONE call of the
+    op's own backward on the chunk's rows gives the invariant operands' gradients for all of them
+    (dW = sum_t g_t^T x_t as one product) and, for a batched product, its input's rows. A
+    chunk, not the whole sequence: the gradients of all T steps are never held at once."""
 
-    def __init__(self, p: Program, steps: int, backward: bool) -> None:
-        self.steps = steps
-        # id(node) -> [node, inputs of every step, their output gradients, a step's ctx]
-        self.nodes: dict[int, list] = {id(n): [n, None, None, None] for n in p.nodes if n.row}
+    def __init__(self, p: Program, steps: int) -> None:
+        self.steps, self.chunk, self.lo = steps, steps, 0  # backward sets the chunk
+        # id(node) -> [node, operand 0 (per step, or a tuple of all rows), a step's ctx,
+        # the chunk's output gradients, the other operands, the chunk's rows written]
+        self.nodes: dict[int, list] = {id(n): [n, [None] * steps, None, None, None, set()]
+                                       for n in p.nodes if n.row}
 
-    def keep_input(self, node: Node, t: int, ctx: Any, x: Any) -> None:
+    def keep_input(self, node: Node, t: int, ctx: Any, xs: list) -> None:
         entry = self.nodes[id(node)]  # a reference: x is alive anyway (a step's saved value)
-        if entry[1] is None:
-            entry[1] = [None] * self.steps
-        entry[1][t] = x
-        entry[3] = ctx
+        entry[1][t], entry[2], entry[4] = xs[0], ctx, xs[1:]
 
     def keep_grad(self, node: Node, t: int, g: Any) -> None:
-        entry = self.nodes[id(node)]
-        if entry[2] is None:  # one buffer for all steps; a step that gets no gradient adds 0
-            entry[2] = backend.get_array_module(g).zeros((self.steps,) + g.shape, g.dtype)
-        entry[2][t] = g
+        entry = self.nodes.get(id(node))
+        if entry is not None and g is not None:
+            if entry[3] is None:
+                entry[3] = backend.get_array_module(g).zeros((self.chunk,) + g.shape, g.dtype)
+            entry[3][t - self.lo] = g
+            entry[5].add(t - self.lo)
 
-    def weight_grads(self, vals: list) -> list[tuple[int, Any]]:
-        """(slot, gradient) of every invariant operand: one backward call per product."""
+    def flush(self, lo: int, hi: int, xp: Any) -> list[tuple[int, Any]]:
+        """(slot, gradient) from steps lo..hi-1: the invariant operands', and a batched
+        product's input rows."""
         out = []
-        for node, x_all, g_all, step_ctx in self.nodes.values():
-            if g_all is None:
+        for entry in self.nodes.values():
+            node, x, step_ctx, buf, others, came = entry
+            if not came:
                 continue
+            for j in set(range(hi - lo)) - came:  # a step that got no gradient adds 0
+                buf[j] = 0
+            g_rows = buf[:hi - lo]
+            came.clear()
+            row = type(x) is list  # a row node: operand 0 of each step; else all steps' rows
+            per = 0 if row else x[0].shape[0] // self.steps
+            xs = [xp.stack(x[lo:hi]) if row else x[0][lo * per:hi * per]] + others
             ctx = _new(node.cls)
             ctx.__dict__.update(step_ctx.__dict__)  # what forward set (e.g. Linear's has_b)
-            ctx._edges = (None,) + node.edges[1:]
-            x_all = backend.get_array_module(g_all).stack(x_all)
-            xs = [x_all.reshape((-1,) + x_all.shape[2:])] + [
-                vals[a] if is_slot else a for is_slot, a in node.args[1:]]
+            ctx._edges = (None if row else node.edges[0],) + node.edges[1:]
+            xs[0] = xs[0].reshape((-1,) + xs[0].shape[2 if row else 1:])
             save(ctx, node.cls, xs, None)
-            res = node.cls.backward(ctx, g_all.reshape((-1,) + g_all.shape[2:]))
+            res = node.cls.backward(ctx, g_rows.reshape((-1,) + g_rows.shape[2:]))
+            if not row and res[0] is not None:
+                out.append((node.args[0][1], res[0]))
             for (is_slot, a), flows, g in zip(node.args[1:], node.edges[1:], res[1:]):
                 if is_slot and flows and g is not None:
                     out.append((a, g))
         return out
 
 
-def forward_step(p: Program, vals: list, backward: bool, rows: _RowBuffers, t: int,
-                 xp: Any) -> list:
-    """One step of the replayed forward: each op's own forward on this step's arrays (on a
-    GPU, each elementwise region as one generated kernel). Returns the tape: (node, ctx) for
-    the nodes backward runs, (region, its inputs) for the regions."""
-    tape: list[Any] = []
-    for node in p.nodes if xp is np else kernels.regions(p):
-        if type(node) is kernels.Region:
-            fwd = node.build(p, p.meta[node.outputs[0]][1])[0]
-            xs = [vals[s] for s in node.inputs]
-            for s, v in zip(node.outputs, fwd(xp, *xs)):
-                vals[s] = v
-            if backward and node.grad:
-                tape.append((node, xs))
-            continue
-        cls = node.cls
-        xs = [vals[a] if is_slot else a for is_slot, a in node.args]
-        ctx = _new(cls)
-        ctx._edges = node.step_edges
-        y = cls.forward(ctx, *xs)
-        if type(y) is tuple:
-            for s, v in zip(node.outs, y):
-                vals[s] = v
-        else:
-            vals[node.outs[0]] = y
-        if backward and node.grad:
-            save(ctx, cls, xs, y)
-            if node.row:
-                rows.keep_input(node, t, ctx, xs[0])
-            tape.append((node, ctx))
-    return tape
+# The layout in which each row-wise product's forward hands ``matmul`` its right operand
+# C-contiguous (Linear's rule multiplies by w.T): OpenBLAS's kernel for a contiguous right
+# operand is 1.3-1.6x faster at a few dozen rows (a step's batch).
+_LAYOUT = {Linear: np.asfortranarray, MatMul: np.ascontiguousarray}
 
 
-def _all_rows(node: Node, x: Any, vals: list, backward: bool) -> tuple[Node, Any, Any]:
-    """Run a batched node once on all steps' rows of ``x`` (T, B, ..., in): (node, its ctx,
-    the output as (T, B, ..., N))."""
+def _laid_out(p: Program, vals: list) -> dict[int, Any]:
+    """NumPy: the loop-invariant matrices of the step's row-wise products, copied once per
+    sequence in the layout of ``_LAYOUT`` (the same values; backward reads the originals).
+    Returns {node index: copy of its operand 1}."""
+    if p.layout is None:
+        p.layout = {k: _LAYOUT[n.cls] for k, n in enumerate(p.nodes) if n.cls in _LAYOUT
+                    and n.args[1][0] and n.args[1][1] in p.invariant_slots
+                    and len(p.meta[n.args[1][1]][0] or ()) == 2}
+    return {k: lay(vals[p.nodes[k].args[1][1]]) for k, lay in p.layout.items()}
+
+
+def _all_rows(node: Node, x: Any, vals: list, backward: bool, rows: _Streams) -> Any:
+    """Run a batched node once on all steps' rows of ``x`` (T, B, ..., in); its output as
+    (T, B, ..., N). Backward gets its gradient in chunks of steps (:class:`_Streams`)."""
     args = [x.reshape((-1, x.shape[-1]))] + [vals[a] if is_slot else a
                                              for is_slot, a in node.args[1:]]
     ctx = _new(node.cls)
     ctx._edges = node.edges
     y = node.cls.forward(ctx, *args)
     if backward and node.grad:
-        save(ctx, node.cls, args, y)
-    return node, ctx, y.reshape(x.shape[:-1] + y.shape[-1:])
+        rows.nodes[id(node)] = [node, (args[0],), ctx, None, args[1:], set()]  # all rows
+    return y.reshape(x.shape[:-1] + y.shape[-1:])
 
 
 def _order(steps: int, reverse: bool) -> range:

@@ -85,6 +85,8 @@ class Program:
     name: str = "step"
     meta: list = dataclasses.field(default_factory=list)  # per slot: (shape, dtype) as traced
     items: list | None = None  # nodes grouped into elementwise regions (jit.kernels), on GPU
+    layout: dict | None = None  # per row-wise node: operands' layout for BLAS (jit.scan), CPU
+    steps: dict | None = None  # the generated step functions (jit.codegen), per kind of device
 
     @property
     def invariant_slots(self) -> list[int]:

@@ -199,8 +199,8 @@ class Optimizer:
         """A scratch array shaped like ``like``, reused across steps and parameters.
 
         Updates need a temporary or two; allocating fresh ones every step costs page faults
-        on large arrays (see benchmarks/README.md), so one buffer per (shape, dtype, device, slot) is
-        kept. Its contents are garbage on entry.
+        on large arrays (see benchmarks/README.md), so one buffer per (shape, dtype, device,
+        slot) is kept. Its contents are garbage on entry.
         """
         key = (like.shape, like.dtype, type(like), backend.device_of(like).index, slot)
         buf = self._scratch.get(key)

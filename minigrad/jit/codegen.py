@@ -1,0 +1,134 @@
+"""Code generation: a traced step becomes ONE straight-line Python function forward and one
+backward, compiled once per program.
+
+Replaying a :class:`~minigrad.jit.trace.Program` op by op pays, for every op at every step, for
+a loop over the nodes, for building each call's argument list and for looking up what to
+save. All of that is known once the step is traced, so it is written out once as Python source:
+one line per op call, a local variable per slot, the constants and op classes bound by name.
+The calls are still the ops' own ``forward`` and ``backward`` rules (on a GPU, each elementwise
+region's generated kernels, :mod:`minigrad.jit.kernels`); nothing is written per op or per cell.
+:func:`show` prints the source, e.g. for an LSTM step::
+
+    def forward_step(v, L, rows, t, backward, xp):
+        s0 = v[0]; s1 = v[1]; s2 = v[2]; s3 = v[3]; s4 = v[4]   # xw_t, h, c, W_hh, b_hh
+        c0 = new(Linear_0); c0._edges = E0
+        s20 = Linear_0.forward(c0, s1, L[0], s4)                # h W_hh^T + b_hh
+        c1 = new(Add_1); c1._edges = E1
+        s21 = Add_1.forward(c1, s0, s20)
+        ...
+
+Slots are numbered as in the program; ``v`` holds the step's inputs and receives its outputs;
+``L[k]`` is node k's weight in the layout BLAS prefers (:mod:`minigrad.jit.scan`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from minigrad.jit import kernels
+from minigrad.jit.trace import Node, Program
+
+
+class Step:
+    """The generated forward and backward of one step of a program on one kind of device.
+
+    ``forward(v, L, rows, t, backward, xp)`` runs the step on the slot list ``v`` and returns
+    its tape (what backward reads) when ``backward``; ``backward(g, tape, rows, t, xp)`` adds
+    each value's gradient into the slot list ``g``, in reverse order.
+    """
+
+    def __init__(self, p: Program, gpu: bool) -> None:
+        items = kernels.regions(p) if gpu else p.nodes
+        env: dict[str, Any] = {"new": object.__new__}
+        fwd, bwd, saves, taped = [], [], [], []
+        made = {s for item in items for n in kernels._nodes(item) for s in n.outs}
+        reads = sorted({a for item in items for n in kernels._nodes(item)
+                        for is_slot, a in n.args if is_slot} - made | set(p.outputs) - made)
+        fwd.append("    " + "; ".join(f"s{a} = v[{a}]" for a in reads))
+        for k, item in enumerate(items):
+            if isinstance(item, kernels.Region):
+                kernel, back, targets = item.build(p, p.meta[item.outputs[0]][1])
+                env[f"R{k}"], env[f"B{k}"] = kernel, back
+                ins = ", ".join(f"s{a}" for a in item.inputs)
+                fwd.append(f"    x{k} = ({ins},)")
+                fwd.append(f"    {_unpack(item.outputs)}, = R{k}(xp, *x{k})")
+                if not item.grad:
+                    continue
+                taped.append(f"x{k}")
+                env.update({f"M{s}": p.meta[s] for s in item.outputs})
+                zs = ", ".join(f"xp.zeros(*M{s}) if g[{s}] is None else g[{s}]"
+                               for s in item.outputs)
+                bwd.insert(0, "\n".join([
+                    f"    if {' or '.join(f'g[{s}] is not None' for s in item.outputs)}:",
+                    f"        r = B{k}(xp, *x{k}, {zs})"] + [
+                    _accumulate(s, f"r[{i}]", "        ") for i, s in enumerate(targets)]))
+                continue
+            node, name = item, f"{item.cls.__name__}_{k}"
+            env[name], env[f"N{k}"], env[f"E{k}"] = node.cls, node, node.step_edges
+            env.update({f"K{k}_{i}": a for i, (is_slot, a) in enumerate(node.args)
+                        if not is_slot})  # constants: bound by name
+            plain = [f"s{a}" if is_slot else f"K{k}_{i}" for i, (is_slot, a) in
+                     enumerate(node.args)]
+            args = [f"L[{k}]" if i == 1 and not gpu and k in (p.layout or {}) else a
+                    for i, a in enumerate(plain)]  # the weight laid out for BLAS
+            fwd.append(f"    c{k} = new({name}); c{k}._edges = E{k}")
+            fwd.append(f"    {_unpack(node.outs)} = {name}.forward(c{k}, {', '.join(args)})")
+            if not node.grad:
+                continue
+            taped.append(f"c{k}")
+            kept = [plain[i] for i in node.cls.save_inputs] + (
+                [f"s{s}" for s in node.outs] if node.cls.save_output else [])
+            saves.append(f"        c{k}._saved = [{', '.join(kept)}]")
+            if node.row:
+                saves.append(f"        rows.keep_input(N{k}, t, c{k}, [{', '.join(plain)}])")
+            bwd.insert(0, _backward_call(k, name, node))
+        fwd += [f"    v[{s}] = s{s}" for s in p.outputs]
+        fwd += ["    if backward:"] + saves + [f"        return [{', '.join(taped)}]",
+                                                 "    return None"]
+        self.source = "\n".join(
+            ["def forward_step(v, L, rows, t, backward, xp):"] + fwd + [
+             "", "", "def backward_step(g, tape, rows, t, xp):",
+             f"    {''.join(x + ', ' for x in taped)}= tape" if taped else "    pass"] + bwd)
+        code = compile(self.source, f"<minigrad.jit step {p.name}>", "exec")
+        exec(code, env)  # noqa: S102 -- our own generated source, printable with show()
+        self.forward: Callable = env["forward_step"]
+        self.backward: Callable = env["backward_step"]
+
+
+def step(p: Program, xp: Any) -> Step:
+    """The generated step of ``p`` for the array module ``xp`` (made once, kept on ``p``)."""
+    gpu, p.steps = xp is not np, p.steps or {}
+    if gpu not in p.steps:
+        p.steps[gpu] = Step(p, gpu)
+    return p.steps[gpu]
+
+
+def show(p: Program, gpu: bool = False) -> str:
+    """The Python source generated for one step of ``p`` (on the CPU, or on a GPU with its
+    elementwise regions as kernels): what a student can read to see what the compiler did."""
+    return step(p, None if gpu else np).source
+
+
+def _backward_call(k: int, name: str, node: Node) -> str:
+    outs = ", ".join(f"g[{s}]" for s in node.outs)
+    lines = [f"    if {' or '.join(f'g[{s}] is not None' for s in node.outs)}:"]
+    if node.row:
+        lines.append(f"        rows.keep_grad(N{k}, t, g[{node.outs[0]}])")
+    lines.append(f"        r = {name}.backward(c{k}, {outs})")
+    lines.append("        r = r if type(r) is tuple else (r,)")
+    for i, ((is_slot, a), flows) in enumerate(zip(node.args, node.step_edges)):
+        if is_slot and flows:
+            lines.append(_accumulate(a, f"r[{i}]", "        "))
+    return "\n".join(lines)
+
+
+def _accumulate(slot: int, value: str, indent: str) -> str:
+    """Add a gradient to a slot's (a value read twice gets the sum)."""
+    return (f"{indent}if {value} is not None:\n{indent}    "
+            f"g[{slot}] = {value} if g[{slot}] is None else g[{slot}] + {value}")
+
+
+def _unpack(slots: list[int] | tuple[int, ...]) -> str:
+    return f"s{slots[0]}" if len(slots) == 1 else ", ".join(f"s{s}" for s in slots)
