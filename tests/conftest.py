@@ -8,10 +8,19 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
+import sys
+import warnings
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
 
 import numpy as np
 import pytest
+
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
 
 def _real_cuda() -> bool:
@@ -79,3 +88,74 @@ def close_to_reference(actual: object, expected: object, dtype: str,
     from minigrad.testing import assert_close
 
     assert_close(actual, expected, name=name, **REFERENCE_TOLERANCES[str(dtype)])
+
+
+def load_case_table(filename: str) -> ModuleType:
+    """Import a case table of tests/reference/ (e.g. ``"edge_cases.py"``) by path, once."""
+    name = f"_minigrad_reference_{Path(filename).stem}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REFERENCE_DIR / filename)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def replay_nan_aware(fn: Callable[..., Any], ref: Any, device: str, dtype: str = "float64",
+                     name: str = "") -> None:
+    """Replay one ``mg.testing`` reference whose output may be NaN where PyTorch's is.
+
+    As ``check_against_reference`` (inputs rebuilt on ``device``, the recorded upstream
+    gradient backpropagated, every input gradient compared), but NaN matches NaN, the output
+    keeps its exact shape (0-d stays 0-d, empty stays empty) and warnings from an op on
+    nothing (a mean of no element) are silenced, as PyTorch's are.
+    """
+    import minigrad as mg
+    from minigrad.testing import assert_close, make_inputs
+
+    inputs = make_inputs(ref, device=device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fn(*inputs.values())
+    want = ref.outputs["output"]
+    assert tuple(out.shape) == want.shape, f"{name}: output shape {tuple(out.shape)}, " \
+        f"PyTorch's {want.shape}"
+    assert out.device == mg.device(device), f"{name}: output on {out.device}, not {device}"
+    tol = REFERENCE_TOLERANCES[dtype]
+    assert_close(out, want, equal_nan=True, name=f"{name} output", **tol)
+    out.backward(mg.tensor(ref.grad_outputs["output"], device=device))
+    for key, grad in ref.grads.items():
+        got = inputs[key].grad
+        assert got is not None and tuple(got.shape) == grad.shape, (
+            f"{name}: input {key} got gradient {None if got is None else tuple(got.shape)}, "
+            f"PyTorch's has shape {grad.shape}")
+        assert_close(got, grad, equal_nan=True, name=f"{name} gradient of input {key}", **tol)
+
+
+EDGE_FIXTURE = REFERENCE_DIR / "fixtures" / "edge_float64.npz"
+EDGE_REGENERATE = "regenerate with `python tests/reference/generate_edge.py` (needs torch)"
+
+
+@functools.cache
+def edge_references() -> dict[str, Any]:
+    """The edge-case bundle (0-d, empty, NaN, all ignored), read once."""
+    from minigrad.testing import load_references
+
+    if not EDGE_FIXTURE.exists():
+        pytest.fail(f"missing fixture {EDGE_FIXTURE}; {EDGE_REGENERATE}")
+    return load_references(EDGE_FIXTURE)
+
+
+def replay_edge_case(name: str, device: str) -> Any:
+    """Replay the case ``name`` of tests/reference/edge_cases.py against PyTorch's values on
+    ``device`` (NaN-aware); return its reference."""
+    import minigrad as mg
+
+    case = next((c for c in load_case_table("edge_cases.py").CASES if c.name == name), None)
+    assert case is not None, f"no case {name!r} in tests/reference/edge_cases.py"
+    refs = edge_references()
+    if name not in refs:
+        pytest.fail(f"case {name!r} is not in {EDGE_FIXTURE.name}; {EDGE_REGENERATE}")
+    replay_nan_aware(lambda *xs: case.fn(mg, *xs), refs[name], device, name=name)
+    return refs[name]

@@ -1,117 +1,64 @@
 """Ops on 0-d and empty tensors, forward and backward, as PyTorch computes them.
 
-Property tests: hypothesis draws shapes that include ``()`` and dimensions of size 0 (and
-broadcasts between them), runs each op in minigrad and in PyTorch (float64), and compares
-values and gradients. An empty tensor must give an empty result and an empty gradient, never
-an error or a NaN where PyTorch has none; a 0-d tensor must stay 0-d.
+A systematic grid (``tests/reference/edge_cases.py``) of shapes that include ``()`` and
+dimensions of size 0: every unary op on every shape, every binary op on every broadcasting
+pair of shapes, matmul, softmax and linear with empty dimensions. PyTorch computed values
+and gradients once (``tests/reference/generate_edge.py`` writes
+``tests/reference/fixtures/edge_float64.npz``); this module replays them without torch, on
+every test device, NaN matching NaN. An empty tensor must give an empty result and an empty
+gradient, never an error or a NaN where PyTorch has none; a 0-d tensor must stay 0-d.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
 
 import numpy as np
 import pytest
+from conftest import EDGE_REGENERATE, edge_references, load_case_table, replay_edge_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.testing import assert_close
 
-torch = pytest.importorskip("torch")
-
-SHAPES = st.lists(st.integers(0, 3), min_size=0, max_size=3).map(tuple)
-
-UNARY: dict[str, Callable[[Any], Any]] = {
-    "neg": lambda t: -t,
-    "exp": lambda t: t.exp(),
-    "tanh": lambda t: t.tanh(),
-    "sigmoid": lambda t: t.sigmoid(),
-    "relu": lambda t: t.relu(),
-    "abs": lambda t: t.abs(),
-    "square": lambda t: t * t,
-    "pow3": lambda t: t ** 3,
-    "sum": lambda t: t.sum(),
-    "mean": lambda t: t.mean(),
-    "sum_last": lambda t: t.sum(-1) if t.ndim else t.sum(),
-    "mean_first": lambda t: t.mean(0) if t.ndim else t.mean(),
-    "flatten": lambda t: t.reshape(-1),
-    "transpose": lambda t: t.transpose(0, -1) if t.ndim else t,
-    "unsqueeze": lambda t: t.unsqueeze(0),
-    "clone": lambda t: t.clone(),
-    "clamp": lambda t: t.clamp(-0.5, 0.5),
-    "sqrt": lambda t: (t * t + 1).sqrt(),
-    "log": lambda t: (t * t + 1).log(),
-    "slice": lambda t: t[..., :1] if t.ndim else t,
-    "var": lambda t: t.var() if t.numel() > 1 else t.sum(),
-    "max": lambda t: t.max() if t.numel() else t.sum(),  # an empty max raises in both
-}
-BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / (b * b + 1),
-}
+edge = load_case_table("edge_cases.py")
+GROUPS = ("unary", "binary", "matmul", "softmax", "linear")
 
 
-def _both(shape: tuple, seed: int) -> tuple[Any, Any]:
-    x = np.random.default_rng(seed).standard_normal(shape)
-    return mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+@pytest.mark.parametrize("group", GROUPS)
+def test_edge_cases_match_pytorch(group: str, device: str) -> None:
+    """Every case of the group, values and gradients, as PyTorch gave them."""
+    cases = edge.cases_in(group)
+    assert cases
+    for case in cases:
+        replay_edge_case(case.name, device)
 
 
-def _run(fn: Callable[..., Any], ours: list[Any], theirs: list[Any],
-         torch_fn: Callable[..., Any] | None = None) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PyTorch's mean of nothing warns; so may NumPy
-        ym, yt = fn(*ours), (torch_fn or fn)(*theirs)
-    assert tuple(ym.shape) == tuple(yt.shape)
-    assert_close(ym, yt.detach().numpy(), equal_nan=True)
-    g = np.random.default_rng(1).standard_normal(tuple(yt.shape))
-    ym.backward(mg.tensor(g))
-    yt.backward(torch.tensor(g))
-    for a, b in zip(ours, theirs):
-        assert a.grad is not None and a.grad.shape == a.shape
-        assert_close(a.grad, b.grad.numpy(), equal_nan=True)
+def test_fixture_matches_case_table() -> None:
+    """Fixture and edge_cases.py agree: same case names, same inputs (not stale)."""
+    refs = edge_references()
+    names = {c.name for c in edge.CASES}
+    assert set(refs) == names, (f"only in fixture: {sorted(set(refs) - names)}; only in "
+                                f"table: {sorted(names - set(refs))}; {EDGE_REGENERATE}")
+    stale = []
+    for case in edge.CASES:
+        ref = refs[case.name]
+        for i, want in enumerate(case.inputs):
+            got = ref.inputs.get(str(i))
+            if (got is None or got.dtype != want.dtype or got.shape != want.shape
+                    or not np.array_equal(got, want, equal_nan=True)
+                    or ref.requires_grad[str(i)] != (want.dtype.kind == "f")):
+                stale.append(f"{case.name}/input {i}")
+    assert not stale, f"fixture inputs differ from edge_cases.py: {stale}; {EDGE_REGENERATE}"
 
 
-@pytest.mark.parametrize("name", sorted(UNARY))
-@settings(max_examples=8, deadline=None)
-@given(shape=SHAPES)
-def test_unary_on_empty_and_zero_dim(name: str, shape: tuple) -> None:
-    xm, xt = _both(shape, 0)
-    _run(UNARY[name], [xm], [xt])
-
-
-@pytest.mark.parametrize("name", ["add", "sub", "mul", "div"])
-@settings(max_examples=15, deadline=None)
-@given(shape=SHAPES, drop=st.integers(0, 3), ones=st.lists(st.booleans(), min_size=3,
-                                                            max_size=3))
-def test_binary_broadcast_on_empty_and_zero_dim(name: str, shape: tuple, drop: int,
-                                                ones: list[bool]) -> None:
-    # the second operand: a suffix of the first's shape, some dimensions set to 1
-    other = tuple(1 if o else d for d, o in zip(shape[drop:], ones))
-    (am, at), (bm, bt) = _both(shape, 0), _both(other, 2)
-    _run(BINARY[name], [am, bm], [at, bt])
-
-
-@settings(max_examples=15, deadline=None)
-@given(n=st.integers(0, 3), k=st.integers(0, 3), m=st.integers(0, 3))
-def test_matmul_with_empty_dimensions(n: int, k: int, m: int) -> None:
-    (am, at), (bm, bt) = _both((n, k), 0), _both((k, m), 1)
-    _run(lambda a, b: a @ b, [am, bm], [at, bt])
-
-
-@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
-@pytest.mark.parametrize("shape", [(0, 3), (2, 0), (0,), (3, 0, 2)])
-def test_softmax_of_empty(fn: str, shape: tuple) -> None:
-    xm, xt = _both(shape, 0)
-    ym = getattr(mg.nn.functional, fn)(xm, dim=-1)
-    yt = getattr(torch.nn.functional, fn)(xt, dim=-1)
-    assert tuple(ym.shape) == tuple(yt.shape)
-    ym.sum().backward()
-    yt.sum().backward()
-    assert_close(xm.grad, xt.grad.numpy())
+def test_grid_covers_zero_dim_and_empty_broadcasts() -> None:
+    pairs = edge.broadcasting_pairs()
+    for pair in [((0,), ()), ((0, 3), (3,)), ((3, 0), (1, 0)), ((2, 1, 3), (0, 3)),
+                 ((1, 0, 2), (1,))]:
+        assert pair in pairs
+    assert {(), (0,), (0, 3), (3, 0), (1, 0, 2)} <= set(edge.SHAPES)
 
 
 def test_zero_dim_stays_zero_dim() -> None:
@@ -123,9 +70,16 @@ def test_zero_dim_stays_zero_dim() -> None:
     assert_close(x.grad, np.array(3 * np.exp(6.0), np.float32))
 
 
-@pytest.mark.parametrize("x_shape, w_shape", [((0, 3), (2, 3)), ((4, 0), (2, 0)),
-                                              ((4, 3), (0, 3)), ((2, 0, 3), (5, 3)),
-                                              ((3,), (2, 3))])
-def test_linear_with_empty_dimensions(x_shape: tuple, w_shape: tuple) -> None:
-    (xm, xt), (wm, wt), (bm, bt) = _both(x_shape, 0), _both(w_shape, 1), _both(w_shape[:1], 2)
-    _run(mg.nn.functional.linear, [xm, wm, bm], [xt, wt, bt], torch.nn.functional.linear)
+@pytest.mark.parametrize("name", sorted(edge.UNARY))
+@settings(max_examples=10, deadline=None)
+@given(shape=st.lists(st.integers(0, 4), min_size=0, max_size=4).map(tuple))
+def test_unary_keeps_shapes_on_any_shape(name: str, shape: tuple) -> None:
+    """Beyond the grid (no torch needed): on any shape, empty or 0-d, an op runs forward and
+    backward without error, and the gradient has the input's shape and no NaN."""
+    x = mg.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a mean of nothing warns (NaN, as in PyTorch)
+        y = edge.UNARY[name](x)
+    y.backward(mg.ones(y.shape, dtype=y.dtype))
+    assert x.grad is not None and x.grad.shape == x.shape
+    assert not np.isnan(x.grad.numpy()).any()

@@ -15,39 +15,20 @@ grad, in the input's dtype (float32 stays float32).
 from __future__ import annotations
 
 import functools
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import REFERENCE_TOLERANCES
+from conftest import REFERENCE_DIR, REFERENCE_TOLERANCES, load_case_table
 
 import minigrad as mg
 from minigrad.testing import Reference, check_against_reference, load_references
 
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 FIXTURE_DIR = REFERENCE_DIR / "fixtures"
 DTYPES = ("float64", "float32")
 REGENERATE = "regenerate with `python tests/reference/generate_ops.py` (needs torch)"
 
-
-def _load_op_cases() -> ModuleType:
-    """Import tests/reference/op_cases.py by path (works with or without tests/__init__.py)."""
-    name = "_minigrad_reference_op_cases"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REFERENCE_DIR / "op_cases.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-op_cases = _load_op_cases()
+op_cases = load_case_table("op_cases.py")
 CASES = op_cases.CASES
 
 
