@@ -15,7 +15,7 @@ import sys
 import warnings
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -102,37 +102,6 @@ def load_case_table(filename: str) -> ModuleType:
     return sys.modules[name]
 
 
-def replay_nan_aware(fn: Callable[..., Any], ref: Any, device: str, dtype: str = "float64",
-                     name: str = "") -> None:
-    """Replay one ``mg.testing`` reference whose output may be NaN where PyTorch's is.
-
-    As ``check_against_reference`` (inputs rebuilt on ``device``, the recorded upstream
-    gradient backpropagated, every input gradient compared), but NaN matches NaN, the output
-    keeps its exact shape (0-d stays 0-d, empty stays empty) and warnings from an op on
-    nothing (a mean of no element) are silenced, as PyTorch's are.
-    """
-    import minigrad as mg
-    from minigrad.testing import assert_close, make_inputs
-
-    inputs = make_inputs(ref, device=device)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = fn(*inputs.values())
-    want = ref.outputs["output"]
-    assert tuple(out.shape) == want.shape, f"{name}: output shape {tuple(out.shape)}, " \
-        f"PyTorch's {want.shape}"
-    assert out.device == mg.device(device), f"{name}: output on {out.device}, not {device}"
-    tol = REFERENCE_TOLERANCES[dtype]
-    assert_close(out, want, equal_nan=True, name=f"{name} output", **tol)
-    out.backward(mg.tensor(ref.grad_outputs["output"], device=device))
-    for key, grad in ref.grads.items():
-        got = inputs[key].grad
-        assert got is not None and tuple(got.shape) == grad.shape, (
-            f"{name}: input {key} got gradient {None if got is None else tuple(got.shape)}, "
-            f"PyTorch's has shape {grad.shape}")
-        assert_close(got, grad, equal_nan=True, name=f"{name} gradient of input {key}", **tol)
-
-
 EDGE_FIXTURE = REFERENCE_DIR / "fixtures" / "edge_float64.npz"
 EDGE_REGENERATE = "regenerate with `python tests/reference/generate_edge.py` (needs torch)"
 
@@ -157,5 +126,10 @@ def replay_edge_case(name: str, device: str) -> Any:
     refs = edge_references()
     if name not in refs:
         pytest.fail(f"case {name!r} is not in {EDGE_FIXTURE.name}; {EDGE_REGENERATE}")
-    replay_nan_aware(lambda *xs: case.fn(mg, *xs), refs[name], device, name=name)
+    from minigrad.testing import check_against_reference
+
+    with warnings.catch_warnings():  # an op on nothing (a mean of no element) warns, as in NumPy
+        warnings.simplefilter("ignore")
+        check_against_reference(lambda *xs: case.fn(mg, *xs), refs[name], name=name,
+                                device=device, equal_nan=True, **REFERENCE_TOLERANCES["float64"])
     return refs[name]

@@ -562,7 +562,7 @@ def check_against_reference(fn: Callable[..., Any],
                             path: str | os.PathLike[str] | Reference, *,
                             name: str | None = None, device: Any = None, dtype: Any = None,
                             rtol: float | None = None, atol: float | None = None,
-                            check_grads: bool = True,
+                            check_grads: bool = True, equal_nan: bool = False,
                             raise_exception: bool = True) -> ReferenceReport:
     """Replay a reference file through ``fn`` and compare its outputs and gradients.
 
@@ -582,6 +582,8 @@ def check_against_reference(fn: Callable[..., Any],
             float64 reference in float32, with tolerances to match).
         rtol, atol: tolerances; by default those of :func:`assert_close` for the dtype.
         check_grads: also compare gradients (default True).
+        equal_nan: a NaN matches a NaN at the same place (for references whose expected values
+            have NaN by definition, e.g. a loss over nothing); by default NaN matches nothing.
         raise_exception: raise :class:`ReferenceMismatch` listing every failed check (the
             default), or just return the report.
 
@@ -662,7 +664,7 @@ def check_against_reference(fn: Callable[..., Any],
                                        f"{type(got).__name__}"))
             continue
         report.checks.append(_check(label, "output", got, expected(want), rtol, atol,
-                                    want_device))
+                                    want_device, equal_nan))
 
     # ---- gradients
     if not (check_grads and diff):
@@ -684,7 +686,8 @@ def check_against_reference(fn: Callable[..., Any],
             else:
                 report.checks.append(Check(labels[n], "gradient", True))
             continue
-        report.checks.append(_check(labels[n], "gradient", g, want, rtol, atol, want_device))
+        report.checks.append(_check(labels[n], "gradient", g, want, rtol, atol, want_device,
+                                    equal_nan))
     _finish(report, raise_exception)
     return report
 
@@ -707,12 +710,12 @@ def _backward_problem(outs: dict[str, Any], ref: Reference) -> str | None:
 
 
 def _check(label: str, kind: str, got: Tensor, want: np.ndarray, rtol: float | None,
-           atol: float | None, device: backend.Device) -> Check:
+           atol: float | None, device: backend.Device, equal_nan: bool = False) -> Check:
     if got.device != device:
         return Check(label, kind, False, f"on device {got.device}, expected {device}: create "
                      "new tensors on the inputs' device (device=x.device)")
     try:
-        assert_close(got, want, rtol, atol)
+        assert_close(got, want, rtol, atol, equal_nan=equal_nan)
     except AssertionError as e:
         return Check(label, kind, False, str(e))
     return Check(label, kind, True)
