@@ -229,7 +229,7 @@ savefig(fig, "01_softplus.png")
 # `viz.to_dot` turns the graph behind a tensor into Graphviz's DOT text: ovals are ops named
 # by class, boxes are tensors with their shapes; parameters (named via `params=`) are green,
 # other leaves that require grad yellow, the output blue. Paste the text into any Graphviz
-# viewer, or let `draw_graph` (in `tutorials/_helpers.py`) make a PNG: it uses Graphviz's
+# viewer, or let `draw_graph` (in `minigrad.utils.tutorial`) make a PNG: it uses Graphviz's
 # `dot` program when it is installed (`apt install graphviz`, `brew install graphviz` or
 # `conda install graphviz`; the layout is nicer) and otherwise draws the same nodes and
 # edges with matplotlib. (Draw before `backward`: it frees the graph.)

@@ -15,15 +15,12 @@ which c was broadcast: (a) (G * A).sum(0), (b) (G * A).sum(1, keepdims=True),
 (c) (G * A).sum(). This script measures it in float64.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner
 
 import minigrad as mg
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import banner
 
 banner("01 autograd, exercise 1: broadcasting and the gradient")
 mg.manual_seed(0)

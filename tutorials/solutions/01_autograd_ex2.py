@@ -13,15 +13,12 @@ The softplus of the tutorial is log(e^0 + e^u). Generalise it: for each row u of
    tutorial's softplus: logsumexp([0, u]) = softplus(u).
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner
 
 import minigrad as mg
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import banner
 
 banner("01 autograd, exercise 2: a LogSumExp Function")
 

@@ -13,14 +13,11 @@ error is still about 1e-6: too coarse to tell a right backward from a slightly w
 which is why gradcheck insists on float64.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner, plt, savefig
 
 import minigrad as mg
+from minigrad.utils.tutorial import banner, plt, savefig
 
 banner("01 autograd, exercise 3: the step of a finite difference")
 

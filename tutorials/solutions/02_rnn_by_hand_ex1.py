@@ -13,17 +13,14 @@ The tutorial's loss scores a forecast at every step. Many tasks score only the l
    the sunspot windows of the tutorial.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner
 
 import minigrad as mg
 import minigrad.nn as nn
 from minigrad.data import load_sunspots
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import banner
 
 banner("02 RNN by hand, exercise 1: BPTT when only the last step is scored")
 mg.manual_seed(0)

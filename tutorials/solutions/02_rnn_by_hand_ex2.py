@@ -14,17 +14,14 @@ measured norms and comparing it with ρ, for W_hh drawn as PyTorch does and for 
 The inputs are the tutorial's yearly sunspot numbers, standardised.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
 import minigrad.nn as nn
 from minigrad.data import load_sunspots
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("02 RNN by hand, exercise 2: a linear RNN's gradient through time")
 H = 16

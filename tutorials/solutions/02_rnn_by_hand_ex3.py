@@ -16,17 +16,14 @@ boundary.
    short windows point in nearly the right direction.)
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner
 
 import minigrad as mg
 import minigrad.nn as nn
 from minigrad.data import load_sunspots
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import banner
 
 banner("02 RNN by hand, exercise 3: truncated BPTT by hand")
 mg.manual_seed(0)

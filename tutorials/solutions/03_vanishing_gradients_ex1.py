@@ -15,17 +15,14 @@ every gradient element into [-c, c] on its own.
    the turned steps do not follow the loss downhill.)
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 import minigrad.optim as optim
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("03 vanishing gradients, exercise 1: clipping by value vs by norm")
 T, STEPS = 10, (60 if QUICK else 600)

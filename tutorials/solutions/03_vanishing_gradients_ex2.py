@@ -13,15 +13,12 @@ This script measures it on the tutorial's adding-problem inputs, with a loss on 
 only (L = sum of h_T), as in section 1.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
 import minigrad.nn as nn
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("03 vanishing gradients, exercise 2: the forget-gate bias")
 T, H = (30 if QUICK else 100), 32

@@ -22,16 +22,13 @@ equations (the form `nn.GRUCell` uses, gates in the order r, z, n):
    with your Function: the identity, the GRU's perfect memory.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner
 
 import minigrad as mg
 import minigrad.nn as nn
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import banner
 
 banner("03 vanishing gradients, exercise 3: the backward of one GRU step")
 

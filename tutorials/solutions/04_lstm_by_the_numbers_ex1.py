@@ -18,16 +18,13 @@ Implement it in NumPy and check it against autograd through `nn.LSTMCell` in flo
 on the tutorial's worked example (L = h_t), then on a random batch.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner
 
 import minigrad as mg
 import minigrad.nn as nn
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import banner
 
 banner("04 LSTM by the numbers, exercise 1: the backward of one step")
 

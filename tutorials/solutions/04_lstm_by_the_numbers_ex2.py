@@ -17,16 +17,13 @@ Gers, Schraudolph & Schmidhuber (2002) let the gates look at the memory itself t
 3. Unroll it over a few steps and check that the peepholes really receive a gradient.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner
 
 import minigrad as mg
 import minigrad.nn as nn
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import banner
 
 banner("04 LSTM by the numbers, exercise 2: a peephole LSTM")
 

@@ -14,15 +14,12 @@ before running, predict c_t and dc_t/dc_{t-1} in two settings:
 This script measures both with `nn.LSTMCell` and autograd (float64).
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner
 
 import minigrad as mg
 import minigrad.nn as nn
+from minigrad.utils.tutorial import banner
 
 banner("04 LSTM by the numbers, exercise 3: saturated gates")
 W_ih = np.array([[0.2, 0.1], [0.3, 0.5], [-0.4, 0.3], [0.1, -0.3]])

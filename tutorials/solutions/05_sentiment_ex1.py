@@ -17,16 +17,13 @@ The model is the tutorial's (smaller and untrained: the effect is a property of 
 architecture, not of training), on snippets of the Rotten Tomatoes validation split.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
 import minigrad.nn as nn
 from minigrad.data import Vocab, basic_english_tokenize, load_rotten_tomatoes, pad_batch
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("05 sentiment, exercise 1: what lengths= buys")
 mg.manual_seed(0)

@@ -19,12 +19,8 @@ other common summaries:
 3. Check the padding-invariance of the trained models on real snippets of different lengths.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -38,6 +34,7 @@ from minigrad.data import (
     pad_batch,
 )
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("05 sentiment, exercise 2: max, mean or last")
 train, val, _ = load_rotten_tomatoes()

@@ -15,18 +15,15 @@ L = -(1/N) sum_n log softmax(z(x_n))_{y_n}.
    that the two models stay equal.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.data import Vocab, basic_english_tokenize, load_rotten_tomatoes, pad_batch
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("05 sentiment, exercise 3: the bag-of-words gradient by hand")
 train, _, _ = load_rotten_tomatoes()

@@ -18,16 +18,13 @@ conversions on real numbers.
 """
 
 import math
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad.data import Vocab, load_shakespeare
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("06 char LM, exercise 1: bpc, nats and perplexity")
 corpus = load_shakespeare()

@@ -16,16 +16,13 @@ z = log p), so the exercise runs in seconds; the same holds for the tutorial's L
 """
 
 import math
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner, plt, savefig
 
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad.data import Vocab, load_shakespeare
+from minigrad.utils.tutorial import QUICK, banner, plt, savefig
 
 banner("06 char LM, exercise 2: temperature")
 corpus = load_shakespeare()

@@ -13,18 +13,15 @@ but small, and decaying with the distance: the part of the signal truncation thr
 and the reason why a window of a few dozen characters loses little.)
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.data import Vocab, load_shakespeare
 from minigrad.nn.tbptt import detach_state
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("06 char LM, exercise 3: where truncation cuts the gradient")
 mg.manual_seed(0)

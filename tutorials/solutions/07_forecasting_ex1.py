@@ -15,14 +15,11 @@ before, far more than with the long-run average. That is why the GRU of the tuto
 measured against naive and seasonal naive, not against the mean.)
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner, plt, savefig
 
 from minigrad.data import load_sunspots
+from minigrad.utils.tutorial import banner, plt, savefig
 
 banner("07 forecasting, exercise 1: error against horizon")
 series = load_sunspots()

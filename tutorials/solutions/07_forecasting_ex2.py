@@ -17,16 +17,13 @@ closed form).
    GRU, so much of what the GRU exploits is the cycle's linear structure.)
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner
 
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad.data import load_sunspots
+from minigrad.utils.tutorial import banner
 
 banner("07 forecasting, exercise 2: a linear autoregressive forecaster")
 series = load_sunspots()

@@ -16,14 +16,11 @@ cycles apart.
    run, but seasonal naive stays behind the plain naive forecast, 29.4.)
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner, plt, savefig
 
 from minigrad.data import load_sunspots
+from minigrad.utils.tutorial import banner, plt, savefig
 
 banner("07 forecasting, exercise 3: the period from the autocorrelation")
 series = load_sunspots()

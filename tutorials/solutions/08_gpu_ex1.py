@@ -21,13 +21,10 @@ mistakes a real GPU does.
 import importlib.util
 import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 if importlib.util.find_spec("cupy") is None:  # no CuPy: the fake device stands in for it
     os.environ.setdefault("MINIGRAD_FAKE_CUDA", "1")
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -35,6 +32,7 @@ import minigrad.nn.functional as F
 import minigrad.optim as optim
 from minigrad.data import Vocab, basic_english_tokenize, load_rotten_tomatoes, pad_batch
 from minigrad.testing import assert_close
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("08 GPU, exercise 1: what follows the model to the device")
 if not mg.cuda.is_available():

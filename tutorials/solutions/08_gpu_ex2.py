@@ -13,15 +13,12 @@ estimate t_0 and r from the measurements, and the size n_half = t_0 r at which h
 is overhead: below it, a bigger batch or hidden size is nearly free.
 """
 
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("08 GPU, exercise 2: the fixed cost of an op")
 sizes = [1, 100, 10_000, 1_000_000]

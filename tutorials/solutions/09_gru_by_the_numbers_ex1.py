@@ -11,15 +11,12 @@ With H = 2 the matrix mixes units: (W_hn (r ⊙ h))_j = Σ_k W_jk r_k h_k weight
 differ, even with every bias zero. This script checks both statements in float64.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
 import minigrad.nn as nn
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("09 GRU by the numbers, exercise 1: when the two forms agree")
 mg.manual_seed(1)

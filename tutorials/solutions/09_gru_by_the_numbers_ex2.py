@@ -14,15 +14,12 @@ and the update h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t, with h̃_t = tanh(W_
 This script draws an article-style GRU at random, converts it, and checks a 10-step run.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import banner
 
 import minigrad as mg
 import minigrad.nn as nn
+from minigrad.utils.tutorial import banner
 
 banner("09 GRU by the numbers, exercise 2: port the article's GRU")
 IN, H = 3, 4

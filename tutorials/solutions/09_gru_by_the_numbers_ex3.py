@@ -7,15 +7,12 @@ about 0.5^50 ≈ 1e-15 times smaller, at -3 (z ≈ 0.05) it vanishes entirely. P
 +3 > 0 > -3, by many orders of magnitude. This script measures ‖∂(Σ h_T)/∂h_0‖ with autograd.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
 import minigrad.nn as nn
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("09 GRU by the numbers, exercise 3: z as a memory knob")
 T = 20 if QUICK else 50

@@ -16,13 +16,12 @@ its formats, test days and trained model, and prints both methods' exact match p
 import contextlib
 import io
 import runpy
-import sys
 from pathlib import Path
 
 TUTORIALS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TUTORIALS))  # for _helpers
 import numpy as np
-from _helpers import banner
+
+from minigrad.utils.tutorial import banner
 
 banner("10 seq2seq, exercise 1: where the baseline fails")
 with contextlib.redirect_stdout(io.StringIO()):  # the tutorial's own report is not needed here

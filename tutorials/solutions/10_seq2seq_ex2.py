@@ -10,15 +10,12 @@ This script builds a decoder like tutorial 10's (embedding, GRU, linear read-out
 a random start state and a teacher-forced input, and compares the two ways in float64.
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tutorials/, for _helpers
 import numpy as np
-from _helpers import QUICK, banner
 
 import minigrad as mg
 import minigrad.nn as nn
+from minigrad.utils.tutorial import QUICK, banner
 
 banner("10 seq2seq, exercise 2: teacher forcing is parallel")
 mg.manual_seed(2)
