@@ -335,13 +335,17 @@ def test_lstm_step_is_one_gemm_and_one_kernel_region() -> None:
     assert names == ["Linear", "Add", "Split", "Region"]  # gates, c_t and h_t: one region
     region = items[-1]
     assert len(region.nodes) == 9 and len(region.inputs) == 5  # f, c_{t-1}, i, g, o
-    fwd, bwd, targets = region.build(p, "float64")
+    fwd, bwd, targets = region.forward, region.backward, region.targets
     ins, outs, body = fwd.source()
     assert ins == "double in0, double in1, double in2, double in3, double in4"
-    assert outs == "double out0, double out1"  # c_t and h_t
+    # c_t and h_t, then what backward reads: the activations f, i, g, o and tanh(c_t)
+    assert outs == ", ".join(f"double out{k}" for k in range(7))
     assert body.count("exp(") == 3 and body.count("tanh(") == 2  # three sigmoids, two tanh
     assert "out0 = " in body and "out1 = " in body
-    assert bwd.source()[0].endswith("double g0, double g1") and len(targets) == 5
+    bwd_ins = bwd.source()[0]  # those five values and c_{t-1}, then dL/dc_t and dL/dh_t
+    assert bwd_ins.count("double ") == 8 and bwd_ins.endswith("double g0, double g1")
+    assert len(targets) == 5
+    assert "exp(" not in bwd.source()[2]  # backward reads the activations, recomputes none
 
 
 def test_per_step_products_read_their_weights_in_the_layout_blas_prefers() -> None:
@@ -361,24 +365,27 @@ def test_per_step_products_read_their_weights_in_the_layout_blas_prefers() -> No
 
 def test_the_generated_step_is_printable_python_calling_the_ops_rules() -> None:
     """One straight-line function per step forward and one backward: an LSTM step's source
-    calls Linear, Add, Split, then the gates' ops forward, and their backward in reverse."""
+    calls Linear, Add and Split, then the gates' region as one generated kernel, and their
+    backward in reverse. The kernels are printed too: NumPy ufunc calls, each temporary's
+    memory reused once it is dead (``out=``)."""
     from minigrad.jit import show
 
     p = _lstm_program("cpu")
     src = show(p)
-    fwd, bwd = src.split("def backward_step")
+    step_src, kernel_src = src.split("def mg_fwd", 1)
+    fwd, bwd = step_src.split("def backward_step")
     calls = [line.split(" = ")[-1].split(".forward")[0].rsplit("_", 1)[0]
              for line in fwd.splitlines() if ".forward(" in line]
-    assert calls == ["Linear", "Add", "Split", "Sigmoid", "Mul", "Sigmoid", "Tanh", "Mul",
-                     "Add", "Sigmoid", "Tanh", "Mul"]
+    assert calls == ["Linear", "Add", "Split"]
     back = [line.split("= ")[-1].split(".backward")[0].rsplit("_", 1)[0]
             for line in bwd.splitlines() if ".backward(" in line]
     assert back == calls[::-1]
-    assert "for " not in src  # straight-line: no loop over the ops
+    assert fwd.count("R3(xp") == 1 and bwd.count("B3(xp") == 1  # the gates: one kernel each
+    assert "for " not in src  # straight-line: no loop over the ops or the statements
     assert "L[0]" in fwd  # W_hh in the layout BLAS prefers
-    # on a GPU, the gates' ops are one kernel forward and one backward
-    gpu = show(p, gpu=True)
-    assert gpu.count(".forward(") == 3 and gpu.count("R3(xp") == 1 and gpu.count("B3(xp") == 1
+    forward_kernel = kernel_src.split("def mg_bwd")[0]
+    assert forward_kernel.count("xp.exp(") == 3 and forward_kernel.count("xp.tanh(") == 2
+    assert forward_kernel.count("out=") >= 10  # the sigmoids' steps run in place
 
 
 def test_generated_kernels_compute_what_the_ops_compute() -> None:
@@ -389,10 +396,12 @@ def test_generated_kernels_compute_what_the_ops_compute() -> None:
 
     p = _lstm_program("cpu")
     region = kernels.regions(p)[-1]
-    fwd, bwd, _ = region.build(p, "float64")
+    fwd, bwd = region.forward, region.backward
     rng = np.random.default_rng(0)
     i, f, g, o, c = (rng.standard_normal((B, H)) for _ in range(5))
-    c_t, h_t = fwd(np, f, c, i, g, o)  # the region reads them in the cell's order
+    ins = (f, c, i, g, o)  # the region reads them in the cell's order
+    outs = fwd(np, *ins)
+    c_t, h_t = outs[:2]
     sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     assert_close(c_t, sig(f) * c + sig(i) * np.tanh(g), rtol=1e-15, atol=0)
     assert_close(h_t, sig(o) * np.tanh(c_t), rtol=1e-15, atol=0)
@@ -402,8 +411,13 @@ def test_generated_kernels_compute_what_the_ops_compute() -> None:
     th_t = to.sigmoid() * tc_t.tanh()
     gc, gh = rng.standard_normal((B, H)), rng.standard_normal((B, H))
     ((tc_t * mg.tensor(gc)).sum() + (th_t * mg.tensor(gh)).sum()).backward()
-    assert_close(list(bwd(np, f, c, i, g, o, gc, gh)), [t.grad for t in (tf, tc, ti, tg, to)],
+    saved = [(ins + outs)[k] for k in region.tape]  # what forward kept for backward
+    kept = [a.copy() for a in (*ins, *saved, gc, gh)]
+    assert_close(list(bwd(np, *saved, gc, gh)), [t.grad for t in (tf, tc, ti, tg, to)],
                  rtol=1e-13, atol=1e-15)
+    # memory is reused in place only for the kernels' own temporaries: what they were given
+    # (inputs, saved values, gradients) is left as it was, so backward can run twice
+    assert_close([*ins, *saved, gc, gh], kept, rtol=0, atol=0)
 
 
 def test_on_cupy_each_region_is_one_elementwise_kernel() -> None:
@@ -425,7 +439,7 @@ def test_on_cupy_each_region_is_one_elementwise_kernel() -> None:
 
     p = _lstm_program("cpu")
     region = kernels.regions(p)[-1]
-    kernels_of_region = region.build(p, "float64")[:2]
+    kernels_of_region = region.forward, region.backward
     xp = FakeCupy()
     arrays = [np.random.randn(B, H) for _ in range(5)]
     first = kernels_of_region[0](xp, *arrays)

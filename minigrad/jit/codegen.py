@@ -25,8 +25,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
-
 from minigrad.jit import kernels
 from minigrad.jit.trace import Node, Program
 
@@ -39,8 +37,8 @@ class Step:
     each value's gradient into the slot list ``g``, in reverse order.
     """
 
-    def __init__(self, p: Program, gpu: bool) -> None:
-        items = kernels.regions(p) if gpu else p.nodes
+    def __init__(self, p: Program) -> None:
+        items = kernels.regions(p)
         env: dict[str, Any] = {"new": object.__new__}
         fwd, bwd, saves, taped = [], [], [], []
         made = {s for item in items for n in kernels._nodes(item) for s in n.outs}
@@ -49,21 +47,22 @@ class Step:
         fwd.append("    " + "; ".join(f"s{a} = v[{a}]" for a in reads))
         for k, item in enumerate(items):
             if isinstance(item, kernels.Region):
-                kernel, back, targets = item.build(p, p.meta[item.outputs[0]][1])
-                env[f"R{k}"], env[f"B{k}"] = kernel, back
-                ins = ", ".join(f"s{a}" for a in item.inputs)
-                fwd.append(f"    x{k} = ({ins},)")
-                fwd.append(f"    {_unpack(item.outputs)}, = R{k}(xp, *x{k})")
+                env[f"R{k}"], env[f"B{k}"] = item.forward, item.backward
+                n = len(item.inputs)
+                names = [f"s{s}" for s in item.inputs + item.outputs] + [
+                    f"e{k}_{j}" for j in range(len(item.forward.outputs) - len(item.outputs))]
+                fwd.append(f"    {', '.join(names[n:])}, = R{k}(xp, {', '.join(names[:n])})")
                 if not item.grad:
                     continue
                 taped.append(f"x{k}")
+                saves.append(f"        x{k} = ({', '.join(names[i] for i in item.tape)},)")
                 env.update({f"M{s}": p.meta[s] for s in item.outputs})
                 zs = ", ".join(f"xp.zeros(*M{s}) if g[{s}] is None else g[{s}]"
                                for s in item.outputs)
                 bwd.insert(0, "\n".join([
                     f"    if {' or '.join(f'g[{s}] is not None' for s in item.outputs)}:",
                     f"        r = B{k}(xp, *x{k}, {zs})"] + [
-                    _accumulate(s, f"r[{i}]", "        ") for i, s in enumerate(targets)]))
+                    _accumulate(s, f"r[{i}]", "        ") for i, s in enumerate(item.targets)]))
                 continue
             node, name = item, f"{item.cls.__name__}_{k}"
             env[name], env[f"N{k}"], env[f"E{k}"] = node.cls, node, node.step_edges
@@ -71,8 +70,9 @@ class Step:
                         if not is_slot})  # constants: bound by name
             plain = [f"s{a}" if is_slot else f"K{k}_{i}" for i, (is_slot, a) in
                      enumerate(node.args)]
-            args = [f"L[{k}]" if i == 1 and not gpu and k in (p.layout or {}) else a
-                    for i, a in enumerate(plain)]  # the weight laid out for BLAS
+            j = p.nodes.index(node)  # the weight laid out for BLAS
+            args = [f"L[{j}]" if i == 1 and j in (p.layout or {}) else a
+                    for i, a in enumerate(plain)]
             fwd.append(f"    c{k} = new({name}); c{k}._edges = E{k}")
             fwd.append(f"    {_unpack(node.outs)} = {name}.forward(c{k}, {', '.join(args)})")
             if not node.grad:
@@ -97,18 +97,19 @@ class Step:
         self.backward: Callable = env["backward_step"]
 
 
-def step(p: Program, xp: Any) -> Step:
-    """The generated step of ``p`` for the array module ``xp`` (made once, kept on ``p``)."""
-    gpu, p.steps = xp is not np, p.steps or {}
-    if gpu not in p.steps:
-        p.steps[gpu] = Step(p, gpu)
-    return p.steps[gpu]
+def step(p: Program) -> Step:
+    """The generated step of ``p`` (made once, kept on ``p``)."""
+    if p.generated is None:
+        p.generated = Step(p)
+    return p.generated
 
 
-def show(p: Program, gpu: bool = False) -> str:
-    """The Python source generated for one step of ``p`` (on the CPU, or on a GPU with its
-    elementwise regions as kernels): what a student can read to see what the compiler did."""
-    return step(p, None if gpu else np).source
+def show(p: Program) -> str:
+    """The Python source generated for one step of ``p`` and for its elementwise regions'
+    kernels: what a student can read to see what the compiler did."""
+    return "\n\n\n".join([step(p).source] + [
+        k.source_python for item in kernels.regions(p) if isinstance(item, kernels.Region)
+        for k in (item.forward, item.backward)])
 
 
 def _backward_call(k: int, name: str, node: Node) -> str:

@@ -123,12 +123,13 @@ class SymProgram:
         self.statements.append((out, name, args))
         return out
 
-    def needed(self, outputs: list[Sym]) -> list[tuple[Sym, str, tuple]]:
-        """The statements the ``outputs`` depend on, in order (dead ones dropped)."""
-        live = {id(o) for o in outputs}
+    def needed(self, outputs: list[Sym], given: list[Sym]) -> list[tuple[Sym, str, tuple]]:
+        """The statements the ``outputs`` depend on, in order, up to the ``given`` values
+        (dead ones dropped)."""
+        live, known = {id(o) for o in outputs}, {id(s) for s in given}
         kept = []
         for st in reversed(self.statements):
-            if id(st[0]) in live:
+            if id(st[0]) in live and id(st[0]) not in known:
                 kept.append(st)
                 live.update(id(a) for a in st[2] if isinstance(a, Sym))
         return kept[::-1]
@@ -140,9 +141,10 @@ class Kernel:
     def __init__(self, name: str, inputs: list[Sym], outputs: list[Sym],
                  prog: SymProgram) -> None:
         self.name, self.inputs, self.outputs = name, inputs, outputs
-        self.statements = prog.needed(outputs)
+        self.statements = prog.needed(outputs, inputs)
         self.dtype = prog.dtype
         self._compiled: Any = None
+        self.python = self._python()
 
     def source(self) -> tuple[str, str, str]:
         """(in_params, out_params, operation) of the ``cupy.ElementwiseKernel``."""
@@ -159,100 +161,106 @@ class Kernel:
         return ins, outs, "\n".join(body)
 
     def __call__(self, xp: Any, *arrays: Any) -> tuple:
-        if hasattr(xp, "ElementwiseKernel"):  # real CuPy: one kernel launch
+        if xp is not np and hasattr(xp, "ElementwiseKernel"):  # real CuPy: one kernel launch
             if self._compiled is None:
                 self._compiled = xp.ElementwiseKernel(*self.source(), name=self.name)
             out = self._compiled(*arrays)
             return out if isinstance(out, tuple) else (out,)
-        env: dict[int, Any] = {id(s): a for s, a in zip(self.inputs, arrays)}
-        for v, fn, args in self.statements:  # the same program, ufunc by ufunc
-            env[id(v)] = getattr(xp, fn)(*(env[id(a)] if isinstance(a, Sym) else a
-                                          for a in args))
-        return tuple(env[id(s)] for s in self.outputs)
+        return self.python(xp, *arrays)  # the same program, ufunc by ufunc
+
+    def _python(self) -> Any:
+        """The program as a Python function of ufunc calls (NumPy, or CuPy without a
+        compiler). A value's memory is reused for a later statement's result once nothing
+        reads it any more (``out=``): a region allocates about one array per output."""
+        last = {id(a): k for k, (_, _, args) in enumerate(self.statements) for a in args}
+        kept = {id(s) for s in self.inputs + self.outputs}
+        env: dict[str, Any] = {}
+        lines = [f"def {self.name}(xp, {''.join(s.name + ', ' for s in self.inputs)}):"]
+        for k, (v, fn, args) in enumerate(self.statements):
+            names = []
+            for a in args:
+                names.append(a.name if isinstance(a, Sym) else f"K{len(env)}")
+                env.setdefault(names[-1], a)
+            free = [a.name for a in args if isinstance(a, Sym) and id(a) not in kept
+                    and last[id(a)] == k and a.dtype == v.dtype and fn != "where"]
+            out = f", out={free[0]}" if free else ""
+            lines.append(f"    {v.name} = xp.{fn}({', '.join(names)}{out})")
+        lines.append(f"    return ({''.join(s.name + ', ' for s in self.outputs)})")
+        self.source_python = "\n".join(lines)
+        exec(compile(self.source_python, f"<minigrad.jit kernel {self.name}>", "exec"), env)  # noqa: S102
+        return env[self.name]
 
 
 class Region:
-    """Consecutive elementwise nodes run as one forward kernel and one backward kernel."""
+    """Consecutive elementwise nodes as one forward kernel and one backward kernel, made by
+    running the nodes' own rules on symbols.
 
-    def __init__(self, nodes: list[Node], inputs: list[int], outputs: list[int]) -> None:
-        self.nodes, self.inputs, self.outputs = nodes, inputs, outputs
+    ``forward(xp, *inputs)`` returns the region's ``outputs``, then the values it computed
+    that backward reads; ``backward(xp, *saved values, *outputs' gradients)`` returns the
+    gradients of the ``targets`` (input slots). ``tape`` says where each value backward reads
+    is among the forward kernel's inputs and outputs. Raises :class:`Unfusable`.
+    """
+
+    def __init__(self, p: Program, nodes: list[Node], outputs: list[int]) -> None:
+        made = {s for n in nodes for s in n.outs}
+        self.nodes, self.outputs = nodes, outputs
+        self.inputs = list(dict.fromkeys(a for n in nodes for is_slot, a in n.args
+                                         if is_slot and a not in made))
         self.grad = any(n.grad for n in nodes)
-        self.kernels: dict[str, tuple[Kernel, Kernel, list[int]]] = {}
-
-    def build(self, p: Program, dtype: Any) -> tuple[Kernel, Kernel, list[int]]:
-        """(forward kernel, backward kernel, the input slots backward gives gradients to),
-        made by running the nodes' own rules on symbols (once per dtype)."""
-        key = np.dtype(dtype).name
-        if key not in self.kernels:
-            prog = SymProgram(dtype)
-            ins = [Sym(prog, f"in{k}", *p.meta[s]) for k, s in enumerate(self.inputs)]
-            env: dict[int, Any] = dict(zip(self.inputs, ins))
-            tape = []
-            for node in self.nodes:
-                xs = [env[a] if is_slot else a for is_slot, a in node.args]
-                ctx = object.__new__(node.cls)
-                ctx._edges = node.edges
-                y = node.cls.forward(ctx, *xs)
-                save(ctx, node.cls, xs, y)
-                env.update(zip(node.outs, y if isinstance(y, tuple) else (y,)))
-                tape.append((node, ctx))
-            fwd = Kernel(f"mg_fwd_{id(self)}", ins, [env[s] for s in self.outputs], prog)
-            gs = [Sym(prog, f"g{k}", *p.meta[s]) for k, s in enumerate(self.outputs)]
-            grads: dict[int, Any] = dict(zip(self.outputs, gs))
-            for node, ctx in reversed(tape):
-                if not node.grad or all(grads.get(s) is None for s in node.outs):
-                    continue
-                res = node.cls.backward(ctx, *(grads.get(s) for s in node.outs))
-                for (is_slot, a), flows, g in zip(node.args, node.edges,
-                                                  res if isinstance(res, tuple) else (res,)):
-                    if is_slot and flows and g is not None:
-                        grads[a] = g if a not in grads else grads[a] + g
-            targets = [s for s in self.inputs if p.needs_grad[s] and s in grads]
-            bwd = Kernel(f"mg_bwd_{id(self)}", ins + gs, [grads[s] for s in targets], prog)
-            self.kernels[key] = (fwd, bwd, targets)
-        return self.kernels[key]
+        prog = SymProgram(p.meta[outputs[0]][1])
+        ins = [Sym(prog, f"in{k}", *p.meta[s]) for k, s in enumerate(self.inputs)]
+        env: dict[int, Any] = dict(zip(self.inputs, ins))
+        tape = []
+        for node in nodes:
+            xs = [env[a] if is_slot else a for is_slot, a in node.args]
+            ctx = object.__new__(node.cls)
+            ctx._edges = node.edges
+            y = node.cls.forward(ctx, *xs)
+            save(ctx, node.cls, xs, y)
+            env.update(zip(node.outs, y if isinstance(y, tuple) else (y,)))
+            tape.append((node, ctx))
+        forward = [v for v, _, _ in prog.statements] + ins
+        gs = [Sym(prog, f"g{k}", *p.meta[s]) for k, s in enumerate(outputs)]
+        grads: dict[int, Any] = dict(zip(outputs, gs))
+        for node, ctx in reversed(tape):
+            if not node.grad or all(grads.get(s) is None for s in node.outs):
+                continue
+            res = node.cls.backward(ctx, *(grads.get(s) for s in node.outs))
+            for (is_slot, a), flows, g in zip(node.args, node.edges,
+                                              res if isinstance(res, tuple) else (res,)):
+                if is_slot and flows and g is not None:
+                    grads[a] = g if a not in grads else grads[a] + g
+        self.targets = [s for s in self.inputs if p.needs_grad[s] and s in grads]
+        results = [grads[s] for s in self.targets]
+        read = [a for _, _, args in prog.needed(results, forward + gs)
+                for a in args] + results  # what backward reads of the forward's values
+        saved = [v for v in dict.fromkeys(read) if any(v is f for f in forward)]
+        outs = [env[s] for s in outputs]
+        outs += [v for v in saved if not any(v is o for o in ins + outs)]
+        self.forward = Kernel(f"mg_fwd_{id(self)}", ins, outs, prog)
+        position = {id(v): i for i, v in enumerate(ins + outs)}
+        self.tape = [position[id(v)] for v in saved]  # in the forward kernel's ins + outs
+        self.backward = Kernel(f"mg_bwd_{id(self)}", saved + gs, results, prog)
 
 
 def regions(p: Program) -> list[Node | Region]:
     """The program's nodes with each maximal elementwise run grouped as a :class:`Region`
     (kept on the program: built once)."""
-    if p.items is not None:
-        return p.items
-    items: list[Node | Region] = []
-    run: list[Node] = []
-
-    def close() -> None:
-        if len(run) > 1:
-            items.append(_region(p, list(run)))
-        else:
-            items.extend(run)
-        run.clear()
-
-    for node in p.nodes:
-        if _fusable(p, node):
-            run.append(node)
-        else:
-            close()
-            items.append(node)
-    close()
-    for k, item in enumerate(items):  # outputs: what later items or the step read
-        if isinstance(item, Region):
-            later = {a for it in items[k + 1:] for n in _nodes(it) for is_slot, a in n.args
-                     if is_slot} | set(p.outputs)
-            item.outputs = [s for n in item.nodes for s in n.outs if s in later]
-            try:
-                item.build(p, p.meta[item.outputs[0]][1])
-            except Unfusable:  # a rule a kernel cannot express: replay those ops one by one
-                items[k:k + 1] = [item.nodes]
-    p.items = [i for item in items for i in (item if isinstance(item, list) else [item])]
+    if p.items is None:
+        runs = [list(r) for _, r in itertools.groupby(p.nodes, lambda n: _fusable(p, n))]
+        p.items = []
+        for k, run in enumerate(runs):
+            if len(run) > 1 and _fusable(p, run[0]):
+                later = {a for r in runs[k + 1:] for n in r for is_slot, a in n.args
+                         if is_slot} | set(p.outputs)  # what later nodes or the step read
+                try:
+                    p.items.append(Region(p, run, [s for n in run for s in n.outs
+                                                   if s in later]))
+                    continue
+                except Unfusable:  # a rule a kernel cannot express: replay the ops one by one
+                    pass
+            p.items.extend(run)
     return p.items
-
-
-def _region(p: Program, nodes: list[Node]) -> Region:
-    made = {s for n in nodes for s in n.outs}
-    inputs = list(dict.fromkeys(a for n in nodes for is_slot, a in n.args
-                                if is_slot and a not in made))
-    return Region(nodes, inputs, [])
 
 
 def _nodes(item: Node | Region) -> list[Node]:

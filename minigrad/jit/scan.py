@@ -59,16 +59,14 @@ class TraceCache:
         self.traces = 0  # how many times a step was traced (for tests and curious users)
 
     def get(self, key: Any, make: Callable[[], Program]) -> Program:
-        program = self.programs.get(key)
-        if program is None:
-            program = make()
+        if key in self.programs:
+            self.programs.move_to_end(key)
+        else:
+            self.programs[key] = make()
             self.traces += 1
-            self.programs[key] = program
             if len(self.programs) > self.size:
                 self.programs.popitem(last=False)
-        else:
-            self.programs.move_to_end(key)
-        return program
+        return self.programs[key]
 
 
 def scan(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
@@ -126,22 +124,15 @@ def scan(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
     return out[0], tuple(out[1:])
 
 
-_CLASSES: dict[int, type] = {}
-
-
 def _scan_class(program: Program) -> type:
     """The node class of a program: ``Scan`` with ``save_inputs`` at the invariants, so that
     changing a weight in place between forward and backward is caught like for any op."""
-    cls = _CLASSES.get(id(program))
-    if cls is None or cls.program is not program:
+    if program.scan_class is None:
         n_in = len(program.seq_slots) + len(program.state_slots)
-        cls = type(f"Scan[{program.name}]", (Scan,), {
+        program.scan_class = type(f"Scan[{program.name}]", (Scan,), {
             "save_inputs": tuple(range(1 + n_in, 1 + n_in + len(program.invariant_slots))),
             "program": program})
-        if len(_CLASSES) > 64:
-            _CLASSES.clear()
-        _CLASSES[id(program)] = cls
-    return cls
+    return program.scan_class
 
 
 class Scan(Op):
@@ -164,8 +155,8 @@ class Scan(Op):
         for s, a in zip(p.invariant_slots, arrays[n_seq + n_state:]):
             vals[s] = a
         rows = _Streams(p, steps)
-        laid = _laid_out(p, vals) if xp is np else {}
-        gen = codegen.step(p, xp)  # the step as generated Python (made once per program)
+        laid = _laid_out(p, vals, xp)
+        gen = codegen.step(p)  # the step as generated Python (made once per program)
         outputs = xp.empty((steps,) + state[0].shape, state[0].dtype)
         tapes: list[Any] = [None] * steps
         batched = [_all_rows(node, xs[p.seq_slots.index(node.args[0][1])], vals, plan.backward,
@@ -317,15 +308,16 @@ class _Streams:
 _LAYOUT = {Linear: np.asfortranarray, MatMul: np.ascontiguousarray}
 
 
-def _laid_out(p: Program, vals: list) -> dict[int, Any]:
+def _laid_out(p: Program, vals: list, xp: Any) -> dict[int, Any]:
     """NumPy: the loop-invariant matrices of the step's row-wise products, copied once per
     sequence in the layout of ``_LAYOUT`` (the same values; backward reads the originals).
-    Returns {node index: copy of its operand 1}."""
+    Returns {node index: copy of its operand 1} (on a GPU, the operand itself)."""
     if p.layout is None:
         p.layout = {k: _LAYOUT[n.cls] for k, n in enumerate(p.nodes) if n.cls in _LAYOUT
                     and n.args[1][0] and n.args[1][1] in p.invariant_slots
                     and len(p.meta[n.args[1][1]][0] or ()) == 2}
-    return {k: lay(vals[p.nodes[k].args[1][1]]) for k, lay in p.layout.items()}
+    return {k: lay(vals[p.nodes[k].args[1][1]]) if xp is np else vals[p.nodes[k].args[1][1]]
+            for k, lay in p.layout.items()}
 
 
 def _all_rows(node: Node, x: Any, vals: list, backward: bool, rows: _Streams) -> Any:

@@ -84,9 +84,10 @@ class Program:
     needs_grad: list[bool]  # per slot
     name: str = "step"
     meta: list = dataclasses.field(default_factory=list)  # per slot: (shape, dtype) as traced
-    items: list | None = None  # nodes grouped into elementwise regions (jit.kernels), on GPU
+    items: list | None = None  # nodes grouped into elementwise regions (jit.kernels)
     layout: dict | None = None  # per row-wise node: operands' layout for BLAS (jit.scan), CPU
-    steps: dict | None = None  # the generated step functions (jit.codegen), per kind of device
+    generated: Any = None  # the generated step functions (jit.codegen)
+    scan_class: Any = None  # the class of its sequence node (jit.scan)
 
     @property
     def invariant_slots(self) -> list[int]:
