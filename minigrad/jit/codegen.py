@@ -74,7 +74,8 @@ class Step:
             args = [f"L[{j}]" if i == 1 and j in (p.layout or {}) else a
                     for i, a in enumerate(plain)]
             fwd.append(f"    c{k} = new({name}); c{k}._edges = E{k}")
-            fwd.append(f"    {_unpack(node.outs)} = {name}.forward(c{k}, {', '.join(args)})")
+            outs = ", ".join(f"s{s}" for s in node.outs)
+            fwd.append(f"    {outs} = {name}.forward(c{k}, {', '.join(args)})")
             if not node.grad:
                 continue
             taped.append(f"c{k}")
@@ -129,7 +130,3 @@ def _accumulate(slot: int, value: str, indent: str) -> str:
     """Add a gradient to a slot's (a value read twice gets the sum)."""
     return (f"{indent}if {value} is not None:\n{indent}    "
             f"g[{slot}] = {value} if g[{slot}] is None else g[{slot}] + {value}")
-
-
-def _unpack(slots: list[int] | tuple[int, ...]) -> str:
-    return f"s{slots[0]}" if len(slots) == 1 else ", ".join(f"s{s}" for s in slots)

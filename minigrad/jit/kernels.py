@@ -174,13 +174,10 @@ class Kernel:
         reads it any more (``out=``): a region allocates about one array per output."""
         last = {id(a): k for k, (_, _, args) in enumerate(self.statements) for a in args}
         kept = {id(s) for s in self.inputs + self.outputs}
-        env: dict[str, Any] = {}
+        env: dict[str, Any] = {"inf": np.inf, "nan": np.nan, "np": np}  # for constants' repr
         lines = [f"def {self.name}(xp, {''.join(s.name + ', ' for s in self.inputs)}):"]
         for k, (v, fn, args) in enumerate(self.statements):
-            names = []
-            for a in args:
-                names.append(a.name if isinstance(a, Sym) else f"K{len(env)}")
-                env.setdefault(names[-1], a)
+            names = [a.name if isinstance(a, Sym) else repr(a) for a in args]
             free = [a.name for a in args if isinstance(a, Sym) and id(a) not in kept
                     and last[id(a)] == k and a.dtype == v.dtype and fn != "where"]
             out = f", out={free[0]}" if free else ""

@@ -192,6 +192,11 @@ class Scan(Op):
                 "gradients (create_graph=True) need the graph cells; build the layer with "
                 "fused=False")
         plan, p, tapes, rows, xp = ctx.plan, ctx.plan.program, ctx.tapes, ctx.rows, ctx.xp
+        if tapes is None:
+            raise RuntimeError("backward through a compiled recurrence whose saved values an "
+                               "interrupted backward already freed: run the forward again")
+        if not grad_state.retain_graph:  # nothing reads a step's values again: free each
+            ctx.tapes = None  # step's as the sweep passes it (a graph node frees all at the end)
         xs, state0 = ctx.like[:len(p.seq_slots)], ctx.like[len(p.seq_slots):]
         steps = xs[0][0][0]
         d_state = [xp.zeros(*h) if g is None else g for h, g in zip(state0, g_final)]
@@ -216,6 +221,8 @@ class Scan(Op):
             for s, d in zip(p.outputs, d_state):
                 grads[s] = d if grads[s] is None else grads[s] + d
             ctx.gen.backward(grads, tapes[t], rows, t, xp)
+            if ctx.tapes is None:
+                tapes[t] = None
             for node in p.batched:
                 rows.keep_grad(node, t, grads[node.outs[0]])
             for k, s in enumerate(p.seq_slots):

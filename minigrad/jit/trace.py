@@ -116,7 +116,7 @@ def trace(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor], params:
                 "flow that depends on the data?); the compiled path replays one recording for "
                 "every step. Build the layer with fused=False to run the cell as written.")
         for a, b in zip(consts, consts2):
-            if a is not b and not _same_values(a, b):
+            if a is not b and not (a.shape == b.shape and bool((a.data == b.data).all())):
                 raise TraceError(
                     f"{name}: a tensor the step reads has different values on different steps "
                     f"(shape {tuple(a.shape)}): made with a random draw, or computed outside "
@@ -161,8 +161,9 @@ def _record(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
         new_state = step(xs, state, params)
     new_state = tuple(new_state) if isinstance(new_state, (tuple, list)) else (new_state,)
     if len(new_state) != len(state) or not all(isinstance(s, Tensor) for s in new_state):
+        kinds = ", ".join(type(v).__name__ for v in new_state)
         raise TraceError(f"{name}: the step must return its new state, {len(state)} "
-                         f"tensor(s) like the state it was given, got {_kinds(new_state)}")
+                         f"tensor(s) like the state it was given, got ({kinds})")
     for old, new in zip(state, new_state):
         if new.shape != old.shape or new.dtype != old.dtype:
             raise TraceError(f"{name}: the step returned a state part of shape {new.shape} "
@@ -291,14 +292,6 @@ def _constant_key(v: Any) -> Any:
     if hasattr(v, "shape") and hasattr(v, "dtype"):
         return ("array", tuple(v.shape), str(v.dtype))
     return v
-
-
-def _same_values(a: Tensor, b: Tensor) -> bool:
-    return a.shape == b.shape and bool((a.data == b.data).all())
-
-
-def _kinds(values: tuple) -> str:
-    return "(" + ", ".join(type(v).__name__ for v in values) + ")"
 
 
 def save(ctx: Any, cls: type, xs: Sequence[Any], y: Any) -> None:
