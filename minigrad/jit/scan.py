@@ -200,8 +200,7 @@ class Scan(Op):
         xs, state0 = ctx.like[:len(p.seq_slots)], ctx.like[len(p.seq_slots):]
         steps = xs[0][0][0]
         d_state = [xp.zeros(*h) if g is None else g for h, g in zip(state0, g_final)]
-        # every step writes its slice (zeros where no gradient came): no need to zero first
-        d_xs = [xp.empty(*x) if p.needs_grad[s] else None for s, x in zip(p.seq_slots, xs)]
+        d_xs = [xp.zeros(*x) if p.needs_grad[s] else None for s, x in zip(p.seq_slots, xs)]
         inv_slots = p.invariant_slots
         d_inv: list[Any] = [None] * len(inv_slots)
         order = _order(steps, plan.reverse)[::-1]
@@ -226,12 +225,12 @@ class Scan(Op):
             for node in p.batched:
                 rows.keep_grad(node, t, grads[node.outs[0]])
             for k, s in enumerate(p.seq_slots):
-                if d_xs[k] is not None:
-                    d_xs[k][t] = 0 if grads[s] is None else grads[s]
-            for k, s in enumerate(inv_slots):
+                if d_xs[k] is not None and grads[s] is not None:
+                    d_xs[k][t] = grads[s]
+            for k, s in enumerate(inv_slots):  # sums of our own, added to in place
                 g = grads[s]
                 if g is not None:
-                    d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
+                    d_inv[k] = g.copy() if d_inv[k] is None else xp.add(d_inv[k], g, out=d_inv[k])
             d_state = [xp.zeros(*h) if grads[s] is None else grads[s]
                        for s, h in zip(p.state_slots, state0)]
             if carried is not None:
@@ -244,7 +243,7 @@ class Scan(Op):
                             d_xs[k][lo:lo + n] += g.reshape(d_xs[k][lo:lo + n].shape)
                         continue
                     k = inv_slots.index(s)
-                    d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
+                    d_inv[k] = g.copy() if d_inv[k] is None else xp.add(d_inv[k], g, out=d_inv[k])
         d_state = [d if p.needs_grad[s] else None for d, s in zip(d_state, p.state_slots)]
         return (None, *d_xs, *d_state, *d_inv)
 
