@@ -55,7 +55,7 @@ class Step:
                 if not item.grad:
                     continue
                 taped.append(f"x{k}")
-                saves.append(f"        x{k} = ({', '.join(names[i] for i in item.tape)},)")
+                saves.append(f"        x{k} = ({''.join(names[i] + ', ' for i in item.tape)})")
                 env.update({f"M{s}": p.meta[s] for s in item.outputs})
                 zs = ", ".join(f"xp.zeros(*M{s}) if g[{s}] is None else g[{s}]"
                                for s in item.outputs)

@@ -232,7 +232,9 @@ def _analyse(p: Program, values: list, varying: set[int], grads: Sequence[bool])
                 given[s] = changed = True
         if not changed:
             break
-    p.needs_grad = needs
+    # a per-step input no op reads gets None, as on the graph, not zeros (a state part is
+    # read by the padding's where(mask, new, old), so it always gets its gradient)
+    p.needs_grad = [n and (s in live or s not in p.seq_slots) for s, n in enumerate(needs)]
     invariant = set(p.invariant_slots)
     for node in p.nodes:
         others = [a for is_slot, a in node.args[1:] if is_slot]
