@@ -239,38 +239,6 @@ def test_retain_graph_backward_twice_gives_the_same_gradients(device: str) -> No
         assert_close(b.grad.cpu().numpy(), a, rtol=0, atol=0)
 
 
-def test_backward_frees_each_steps_saved_values_as_it_passes() -> None:
-    """Without retain_graph the compiled node drops a step's saved values once the sweep has
-    passed it (the engine says whether the graph is kept); a backward interrupted midway leaves
-    an error that says what happened, not a crash inside the generated code."""
-    from minigrad.jit import codegen
-
-    lstm = LSTM(IN, H, dtype=mg.float64, fused=True)
-    out, _ = lstm(mg.randn(T, B, IN, dtype=mg.float64))
-    ctx = out._node
-    while type(ctx).__name__ != "Scan[LSTM]":  # the sequence node, under the reshapes
-        ctx = next(e[0] for e in ctx._edges if e is not None and e[1] >= 0)
-    tapes = ctx.tapes
-    gen = codegen.step(type(ctx).program)
-    run, seen = gen.backward, []
-
-    def interrupted(g: Any, tape: Any, rows: Any, t: int, xp: Any) -> None:
-        seen.append(sum(x is not None for x in tapes))  # steps still holding their values
-        if len(seen) == 3:
-            raise KeyboardInterrupt
-        run(g, tape, rows, t, xp)
-
-    gen.backward = interrupted
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            (out * out).sum().backward()
-    finally:
-        gen.backward = run
-    assert seen == [T, T - 1, T - 2]
-    with pytest.raises(RuntimeError, match="interrupted backward.*run the forward again"):
-        (out * out).sum().backward()
-
-
 def test_no_grad_inference_builds_no_graph() -> None:
     gru = GRU(IN, H, num_layers=2, fused=True)
     with mg.no_grad():
@@ -345,13 +313,16 @@ def memory(fused: bool, batch: int = 64, steps: int = 64, hidden: int = 256) -> 
 
 def test_compiled_path_saves_less_for_backward() -> None:
     """It keeps what the ops' backward rules read and no graph: less than the graph path.
-    Its peak is somewhat higher (the weight gradients gather the gate gradients of a chunk of
-    steps; here the chunk is the whole sequence): bounded here so that it cannot grow
-    unnoticed. (Before each step's saved values were freed as backward passed it: 1.33x.)"""
+    Its peak is somewhat higher (every step's saved values stay until the whole sequence's
+    backward returns, and the weight gradients gather the gate gradients of a chunk of steps;
+    here the chunk is the whole sequence): bounded here so that it cannot grow unnoticed.
+    (Freeing each step's values as backward passed it brought this to 1.23x, but made glibc
+    return the heap's top to the system at every step: 1 -> 5,751 page faults and 15% more
+    time per forward + backward of workload (b)'s layer.)"""
     (graph_held, graph_peak), (fused_held, fused_peak) = (memory(False, 16, 32, 64),
                                                           memory(True, 16, 32, 64))
     assert fused_held < 0.95 * graph_held, (fused_held, graph_held)
-    assert fused_peak < 1.28 * graph_peak, (fused_peak, graph_peak)
+    assert fused_peak < 1.4 * graph_peak, (fused_peak, graph_peak)
 
 
 if __name__ == "__main__":

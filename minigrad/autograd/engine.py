@@ -140,7 +140,6 @@ def _run(roots: list, retain_graph: bool, create_graph: bool = False,
     root = GraphRoot(roots)
     leaf_grads: dict[TensorBase, list] = {}  # leaf -> [gradient, whether we own its memory]
     visited = _count_edges(root)
-    retaining, state.retain_graph = state.retain_graph, retain_graph
     try:
         cap = capture if capture is not None and capture.wanted else None
         if create_graph:
@@ -154,8 +153,6 @@ def _run(roots: list, retain_graph: bool, create_graph: bool = False,
             if n._edges is not None:
                 n._gbuf = None
         raise
-    finally:
-        state.retain_graph = retaining
     if capture is not None:
         return capture.results(leaf_grads)
     for leaf, (g, owned) in leaf_grads.items():

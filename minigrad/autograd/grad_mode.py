@@ -18,9 +18,6 @@ class _State:
     # time T is stale if its counter is later than T; backward skips all checks when the
     # clock has not moved since.
     clock = 0
-    # During a backward pass: whether the graph is kept (retain_graph). A node that runs in
-    # steps, like the compiled recurrence, may free each step's saved values as it goes if not.
-    retain_graph = True
 
 
 state = _State()

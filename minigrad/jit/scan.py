@@ -192,11 +192,6 @@ class Scan(Op):
                 "gradients (create_graph=True) need the graph cells; build the layer with "
                 "fused=False")
         plan, p, tapes, rows, xp = ctx.plan, ctx.plan.program, ctx.tapes, ctx.rows, ctx.xp
-        if tapes is None:
-            raise RuntimeError("backward through a compiled recurrence whose saved values an "
-                               "interrupted backward already freed: run the forward again")
-        if not grad_state.retain_graph:  # nothing reads a step's values again: free each
-            ctx.tapes = None  # step's as the sweep passes it (a graph node frees all at the end)
         xs, state0 = ctx.like[:len(p.seq_slots)], ctx.like[len(p.seq_slots):]
         steps = xs[0][0][0]
         d_state = [xp.zeros(*h) if g is None else g for h, g in zip(state0, g_final)]
@@ -220,17 +215,15 @@ class Scan(Op):
             for s, d in zip(p.outputs, d_state):
                 grads[s] = d if grads[s] is None else grads[s] + d
             ctx.gen.backward(grads, tapes[t], rows, t, xp)
-            if ctx.tapes is None:
-                tapes[t] = None
             for node in p.batched:
                 rows.keep_grad(node, t, grads[node.outs[0]])
             for k, s in enumerate(p.seq_slots):
                 if d_xs[k] is not None and grads[s] is not None:
                     d_xs[k][t] = grads[s]
-            for k, s in enumerate(inv_slots):  # sums of our own, added to in place
+            for k, s in enumerate(inv_slots):
                 g = grads[s]
                 if g is not None:
-                    d_inv[k] = g.copy() if d_inv[k] is None else xp.add(d_inv[k], g, out=d_inv[k])
+                    d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
             d_state = [xp.zeros(*h) if grads[s] is None else grads[s]
                        for s, h in zip(p.state_slots, state0)]
             if carried is not None:
@@ -243,7 +236,7 @@ class Scan(Op):
                             d_xs[k][lo:lo + n] += g.reshape(d_xs[k][lo:lo + n].shape)
                         continue
                     k = inv_slots.index(s)
-                    d_inv[k] = g.copy() if d_inv[k] is None else xp.add(d_inv[k], g, out=d_inv[k])
+                    d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
         d_state = [d if p.needs_grad[s] else None for d, s in zip(d_state, p.state_slots)]
         return (None, *d_xs, *d_state, *d_inv)
 
