@@ -5,8 +5,9 @@ Replaying a :class:`~minigrad.jit.trace.Program` op by op pays, for every op at 
 a loop over the nodes, for building each call's argument list and for looking up what to
 save. All of that is known once the step is traced, so it is written out once as Python source:
 one line per op call, a local variable per slot, the constants and op classes bound by name.
-The calls are still the ops' own ``forward`` and ``backward`` rules (on a GPU, each elementwise
-region's generated kernels, :mod:`minigrad.jit.kernels`); nothing is written per op or per cell.
+The calls are still the ops' own ``forward`` and ``backward`` rules, and for each elementwise
+region its generated kernels (:mod:`minigrad.jit.kernels`: ``R3``/``B3`` below, the LSTM's
+gates to h_t); nothing is written per op or per cell.
 :func:`show` prints the source, e.g. for an LSTM step::
 
     def forward_step(v, L, rows, t, backward, xp):
@@ -15,6 +16,9 @@ region's generated kernels, :mod:`minigrad.jit.kernels`); nothing is written per
         s20 = Linear_0.forward(c0, s1, L[0], s4)                # h W_hh^T + b_hh
         c1 = new(Add_1); c1._edges = E1
         s21 = Add_1.forward(c1, s0, s20)
+        c2 = new(Split_2); c2._edges = E2
+        s22, s23, s24, s25 = Split_2.forward(c2, s21, K2_1, K2_2)
+        s31, s34, e3_0, e3_1, e3_2, e3_3, e3_4, = R3(xp, s23, s2, s22, s24, s25)
         ...
 
 Slots are numbered as in the program; ``v`` holds the step's inputs and receives its outputs;
@@ -30,7 +34,7 @@ from minigrad.jit.trace import Node, Program
 
 
 class Step:
-    """The generated forward and backward of one step of a program on one kind of device.
+    """The generated forward and backward of one step of a program (the same for every device).
 
     ``forward(v, L, rows, t, backward, xp)`` runs the step on the slot list ``v`` and returns
     its tape (what backward reads) when ``backward``; ``backward(g, tape, rows, t, xp)`` adds

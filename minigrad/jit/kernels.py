@@ -1,9 +1,9 @@
-"""GPU: each elementwise region of a traced step becomes ONE generated kernel, forward and back.
+"""Each elementwise region of a traced step becomes ONE generated kernel, forward and back.
 
 A *region* is a maximal run of consecutive elementwise nodes of the program (Add, Mul,
 Sigmoid, Tanh, Where, ...) whose array operands all have the output's shape. Replaying it op
-by op on CuPy launches one kernel per op and writes every intermediate to memory; here the
-whole region is one kernel.
+by op costs, per op, a Python call and a fresh array (on CuPy, a kernel launch that writes
+every intermediate to memory); here the whole region is one kernel.
 
 The kernel's code is not written per op either: it is obtained by running the ops' OWN
 forward and backward rules on :class:`Sym` values. A ``Sym`` stands for an array inside the
@@ -11,12 +11,13 @@ kernel; NumPy's ufunc protocol hands every ufunc call on it (``np.tanh(x)``, ``x
 ``np.reciprocal(e, out=e)``) to :meth:`Sym.__array_ufunc__`, which appends one statement to a
 straight-line program instead of computing. So ``Sigmoid.forward`` yields
 ``v1 = -in0; v2 = exp(v1); v3 = v2 + 1; v4 = 1 / v3`` and ``Sigmoid.backward`` yields
-``g * y * (1 - y)`` in terms of those variables. The backward kernel recomputes the region's
-forward from its inputs (cheap arithmetic, and the step saves only the region's inputs).
+``g * y * (1 - y)`` in terms of those variables. The forward kernel also returns the values
+the backward statements read (y here), kept per step, so the backward recomputes nothing.
 
 The program is then emitted either as the body of a ``cupy.ElementwiseKernel`` (real GPU;
-compiled once per region and dtype) or evaluated ufunc by ufunc with the array module (the
-fake CUDA device in CI, which has no compiler): the same regions, the same program.
+compiled once per region) or as a Python function of ufunc calls that reuses a temporary's
+memory once it is dead (NumPy, and the fake CUDA device in CI, which has no compiler): the
+same regions, the same program.
 """
 
 from __future__ import annotations

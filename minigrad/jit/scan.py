@@ -21,8 +21,9 @@ Generic optimisations (nothing here knows any cell):
 - other invariant gradients are summed over the sweep in one buffer;
 - invariant nodes are hoisted out of the loop (:mod:`~minigrad.jit.trace`), dead ones dropped,
   and only the nodes a gradient flows through keep values for backward;
-- on CuPy, each elementwise region of the step runs as one generated kernel
-  (:mod:`minigrad.jit.kernels`).
+- each elementwise region of the step runs as one generated kernel forward and one backward
+  (:mod:`minigrad.jit.kernels`: a ``cupy.ElementwiseKernel`` on CuPy, ufunc calls that reuse
+  their temporaries on NumPy).
 
 Padding (``mask``, as the layers' ``lengths=``): at a step past its length a sequence keeps its
 state (the new state is ``where(mask_t, new, old)``), and in backward its state gradient
