@@ -133,3 +133,15 @@ def replay_edge_case(name: str, device: str) -> Any:
         check_against_reference(lambda *xs: case.fn(mg, *xs), refs[name], name=name,
                                 device=device, equal_nan=True, **REFERENCE_TOLERANCES["float64"])
     return refs[name]
+
+
+def count_nodes(out: Any) -> int:
+    """Distinct graph nodes that the tensor ``out`` depends on (its ``grad_fn`` and up)."""
+    seen, stack = set(), [out._node]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack += [e[0] for e in node._edges or () if e is not None and e[1] >= 0]
+    return len(seen)

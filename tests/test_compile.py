@@ -16,6 +16,7 @@ from typing import Any
 import custom_cells as cc
 import numpy as np
 import pytest
+from conftest import count_nodes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -236,19 +237,8 @@ def test_compiled_layer_is_one_node_per_sequence() -> None:
     cell = cc.PeepholeLSTMCell(IN, H)
     out, _ = nn.Recurrent(cell)(mg.randn(50, B, IN))
     graph_out, _ = nn.Recurrent(cell, fused=False)(mg.randn(50, B, IN))
-    assert _count_nodes(out) == 1
-    assert _count_nodes(graph_out) > 15 * 50
-
-
-def _count_nodes(t: mg.Tensor) -> int:
-    seen, stack = set(), [t._node]
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack += [e[0] for e in node._edges or () if e is not None and e[1] >= 0]
-    return len(seen)
+    assert count_nodes(out) == 1
+    assert count_nodes(graph_out) > 15 * 50
 
 
 # ---------------------------------------------------------------------- what it refuses

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import count_nodes
 
 import minigrad as mg
 from minigrad.nn import functional as F
@@ -255,17 +256,6 @@ def test_higher_order_gradients_are_refused() -> None:
 
 
 # ---------------------------------------------------------------------- switches, kernel
-
-
-def count_nodes(t: mg.Tensor) -> int:
-    seen, stack = set(), [t._node]
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack += [e[0] for e in node._edges or () if e is not None and e[1] >= 0]
-    return len(seen)
 
 
 def test_switches_choose_the_path() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import close_to_reference
+from conftest import close_to_reference, count_nodes
 
 import minigrad as mg
 from minigrad.nn import functional as F
@@ -147,20 +147,6 @@ def test_init_uniform_and_seeded(cls: Any) -> None:
         assert p.dtype == mg.float32 and p.requires_grad
         assert np.abs(v).max() <= bound and np.abs(v).max() > 0.8 * bound, name
         np.testing.assert_array_equal(v, q.detach().numpy())
-
-
-def count_nodes(out: mg.Tensor) -> int:
-    """Distinct graph nodes that ``out`` depends on."""
-    seen, stack = set(), [out._node]
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        for edge in node._edges or ():
-            if edge is not None and edge[1] >= 0:
-                stack.append(edge[0])
-    return len(seen)
 
 
 def test_lstm_graph_has_12_nodes_per_step() -> None:
