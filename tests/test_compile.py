@@ -406,13 +406,18 @@ def test_per_step_products_read_their_weights_in_the_layout_blas_prefers() -> No
     multiplies by W_hh^T), a hoisted ``uf.T`` made row-major for the MGU's ``h @ uf.T``."""
     p = _lstm_program("cpu")
     ((k, lay),) = p.layout.items()
-    assert p.nodes[k].cls.__name__ == "Linear" and lay is np.asfortranarray
+    assert p.nodes[k].cls.__name__ == "Linear" and lay is jit_scan._transposed_copy
+    for shape in ((4 * H, H), (130, 7), (1, 65), (64, 1)):  # copied in blocks of 64 rows
+        w = np.random.default_rng(0).standard_normal(shape)
+        for arr in (w, np.asfortranarray(w), w[::-1]):
+            laid = lay(arr)
+            assert laid.flags.f_contiguous and np.array_equal(laid, arr), shape
     mg.manual_seed(2)
     layer = nn.Recurrent(make("MinimalGatedUnit", "cpu"), fused=True)
     layer(mg.randn(T, B, IN, dtype="float64"))
     (mgu,) = layer._traces.programs.values()
-    assert sorted(lay.__name__ for lay in mgu.layout.values()) == ["ascontiguousarray",
-                                                                  "asfortranarray"]
+    assert sorted(lay.__name__ for lay in mgu.layout.values()) == ["_transposed_copy",
+                                                                  "ascontiguousarray"]
 
 
 def test_the_generated_step_is_printable_python_calling_the_ops_rules() -> None:
