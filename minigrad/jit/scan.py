@@ -188,10 +188,9 @@ class Scan(Op):
     @staticmethod
     def backward(ctx: Any, g_out: Any, *g_final: Any) -> tuple:
         if any(isinstance(g, Tensor) for g in (g_out, *g_final)):
-            raise RuntimeError(
-                "the compiled recurrent path gives first derivatives only: gradients of "
-                "gradients (create_graph=True) need the graph cells; build the layer with "
-                "fused=False")
+            raise RuntimeError("the compiled recurrent path gives first derivatives only: "
+                               "gradients of gradients (create_graph=True) need the graph "
+                               "cells; build the layer with fused=False")
         plan, p, tapes, rows, xp = ctx.plan, ctx.plan.program, ctx.tapes, ctx.rows, ctx.xp
         xs, state0 = ctx.like[:len(p.seq_slots)], ctx.like[len(p.seq_slots):]
         steps = xs[0][0][0]
@@ -199,9 +198,15 @@ class Scan(Op):
         d_xs = [xp.zeros(*x) if p.needs_grad[s] else None for s, x in zip(p.seq_slots, xs)]
         inv_slots = p.invariant_slots
         d_inv: list[Any] = [None] * len(inv_slots)
+        owned = [False] * len(inv_slots)  # d_inv[k] is an array of our own: add in place
+
+        def add_inv(k: int, g: Any) -> None:
+            if owned[k]:
+                d_inv[k] += g
+            else:  # the first gradient as it came; the first sum makes an array of our own
+                d_inv[k], owned[k] = (g, False) if d_inv[k] is None else (d_inv[k] + g, True)
         order = _order(steps, plan.reverse)[::-1]
-        rows.chunk = chunk = min(steps, max(1, _CHUNK_ROWS // max(1, math.prod(
-            state0[0][0][:-1]))))
+        rows.chunk = chunk = min(steps, max(1, _CHUNK_ROWS // max(1, math.prod(state0[0][0][:-1]))))
         for i, t in enumerate(order):
             if i % chunk == 0:  # a new chunk of steps, lo .. lo + n - 1
                 n = min(chunk, steps - i)
@@ -222,9 +227,8 @@ class Scan(Op):
                 if d_xs[k] is not None and grads[s] is not None:
                     d_xs[k][t] = grads[s]
             for k, s in enumerate(inv_slots):
-                g = grads[s]
-                if g is not None:
-                    d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
+                if grads[s] is not None:
+                    add_inv(k, grads[s])
             d_state = [xp.zeros(*h) if grads[s] is None else grads[s]
                        for s, h in zip(p.state_slots, state0)]
             if carried is not None:
@@ -236,8 +240,7 @@ class Scan(Op):
                         if d_xs[k] is not None:
                             d_xs[k][lo:lo + n] += g.reshape(d_xs[k][lo:lo + n].shape)
                         continue
-                    k = inv_slots.index(s)
-                    d_inv[k] = g if d_inv[k] is None else d_inv[k] + g
+                    add_inv(inv_slots.index(s), g)
         d_state = [d if p.needs_grad[s] else None for d, s in zip(d_state, p.state_slots)]
         return (None, *d_xs, *d_state, *d_inv)
 
