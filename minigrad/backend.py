@@ -171,6 +171,17 @@ def cuda_device_count() -> int:
     return int(_cupy.cuda.runtime.getDeviceCount())
 
 
+def cuda_synchronize() -> None:
+    """Wait until the GPU has finished all queued work (``torch.cuda.synchronize``): GPU calls
+    return before the device is done, so a timer must wait for it. Nothing to wait for on the
+    fake device."""
+    if not cuda_is_available():
+        raise RuntimeError("mg.cuda.synchronize(): no CUDA device is available (CuPy and a GPU "
+                           "are needed; MINIGRAD_FAKE_CUDA=1 gives a fake one for tests)")
+    if not _fake_cuda_enabled():
+        _cupy.cuda.Device().synchronize()
+
+
 # --------------------------------------------------------------------------- arrays
 
 def is_array(x: object) -> bool:

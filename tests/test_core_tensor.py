@@ -149,6 +149,20 @@ def test_cuda_without_cupy_gives_install_hint() -> None:
     assert "pip install 'minigrad-rnn[cuda12]'" in r.stdout
 
 
+def test_cuda_synchronize() -> None:
+    """``mg.cuda.synchronize()`` (as ``torch.cuda.synchronize``): a no-op on the fake device,
+    after its work; without a device, an error that says what is missing."""
+    code = ("import minigrad as mg\n(mg.ones(3, device='cuda') * 2).sum()\n"
+            "print(mg.cuda.synchronize())")
+    r = _run_python(code, MINIGRAD_FAKE_CUDA="1")
+    assert r.returncode == 0 and r.stdout.strip() == "None", r.stderr
+    code = ("import sys; sys.modules['cupy'] = None\nimport minigrad as mg\n"
+            "try:\n    mg.cuda.synchronize()\nexcept RuntimeError as e:\n    print(e)")
+    r = _run_python(code)
+    assert r.returncode == 0, r.stderr
+    assert "no CUDA device is available" in r.stdout and "MINIGRAD_FAKE_CUDA" in r.stdout
+
+
 def test_item_tolist_and_repr() -> None:
     t = mg.tensor([[1.0, 2.0]])
     assert t[0, 1].item() == 2.0 and t.tolist() == [[1.0, 2.0]]
