@@ -36,8 +36,9 @@ non-GEMM arithmetic; the rest is engine overhead; and a cProfile grouping by fil
 peak memory of one step (tracemalloc).
 
 ``--device cuda`` times the GPU instead (CuPy for minigrad, torch's CUDA build): rows
-``mg-fused`` (compiled), ``mg-graph``, ``torch-nn`` (cuDNN) and ``torch-cell``, each step
-ending with a device synchronisation.
+``mg-fused`` (compiled), ``mg-hand``, ``mg-graph``, ``torch-nn`` (cuDNN) and ``torch-cell``,
+each step ending with a device synchronisation. With ``MINIGRAD_FAKE_CUDA=1`` (no GPU) the
+minigrad rows run on the fake device, which checks the code path, not the speed.
 
 Run: ``python benchmarks/rnn.py [--workloads a,b,c] [--rounds 3] [--steps N] [--quick]
 [--device cpu|cuda] [--markdown PATH] [--plot PATH] [--json PATH]``.
@@ -200,7 +201,7 @@ def mg_has_fused(cell: str = "lstm") -> bool:
     return True
 
 
-CUDA_ROWS = ("mg-fused", "mg-graph", "torch-nn", "torch-cell")
+CUDA_ROWS = ("mg-fused", "mg-hand", "mg-graph", "torch-nn", "torch-cell")
 
 
 def available(impl: str, cell: str, device: str = "cpu") -> bool:
@@ -211,7 +212,12 @@ def available(impl: str, cell: str, device: str = "cpu") -> bool:
     if impl in NUMPY_ROWS or impl.startswith("mg-peep"):
         return cell == "lstm"
     if impl.startswith("torch"):
-        return util.find_spec("torch") is not None
+        if util.find_spec("torch") is None:
+            return False
+        if device != "cpu":  # a CPU-only build of torch has no CUDA rows
+            import torch
+
+            return bool(torch.cuda.is_available())
     return True
 
 
@@ -358,13 +364,13 @@ def build_on_device(impl: str, wl: Workload, device: str) -> Step:
     """As :func:`build` on a GPU; each step waits for the device to finish."""
     x, y = make_data(wl)
     if impl.startswith("mg-"):
-        import cupy
-
         mg.manual_seed(0)
-        net = build_net(mg, wl, "layer", {"fused": impl == "mg-fused"}).to(device)
+        net = build_net(mg, wl, "layer", {"fused": impl != "mg-graph"}).to(device)
+        if impl == "mg-hand":
+            handwritten_fused.install(net.rnn)
         inner = training_step(mg, net, wl, mg.tensor(x, device=device),
                               mg.tensor(y, device=device))
-        sync = cupy.cuda.Device().synchronize
+        sync = mg.cuda.synchronize
     else:
         import torch
 
