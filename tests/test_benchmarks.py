@@ -90,7 +90,8 @@ def test_hand_bptt_keeps_float32() -> None:
 
 
 def test_benchmark_scripts_run(tmp_path: Path) -> None:
-    """rnn.py --quick and overhead.py at one tiny size exit 0 and print their tables."""
+    """rnn.py --quick (CPU, and the GPU rows on the fake device), paired.py --quick and
+    overhead.py at one tiny size exit 0 and print their tables."""
     env = dict(os.environ, PYTHONPATH=str(BENCH.parent))
     md = tmp_path / "rnn.md"
     rnn_cmd = [sys.executable, str(BENCH / "rnn.py"), "--quick", "--markdown", str(md)]
@@ -105,6 +106,15 @@ def test_benchmark_scripts_run(tmp_path: Path) -> None:
                                 text=True, env=env),
         "overhead": subprocess.Popen(
             [sys.executable, str(BENCH / "overhead.py"), "--sizes", "8x32", "--repeats", "1"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env),
+        "cuda": subprocess.Popen(  # the GPU rows' code path, on the fake device
+            [sys.executable, str(BENCH / "rnn.py"), "--quick", "--device", "cuda",
+             "--workloads", "a,b-gru"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=dict(env, MINIGRAD_FAKE_CUDA="1")),
+        "paired": subprocess.Popen(
+            [sys.executable, str(BENCH / "paired.py"), "--quick", "--rounds", "3",
+             "--workloads", "a,b-gru", "--impls", "mg-fused,mg-hand,mg-graph",
+             "--reference", "mg-graph"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env),
     }
     out = {}
@@ -121,3 +131,14 @@ def test_benchmark_scripts_run(tmp_path: Path) -> None:
     if "--plot" in rnn_cmd:
         assert (tmp_path / "rnn.png").stat().st_size > 0
     assert "chain" in out["overhead"] and "matmul" in out["overhead"]
+    for w in ("a", "b-gru"):
+        for row in ("minigrad compiled", "minigrad hand-written fused", "minigrad graph"):
+            assert any(line.startswith(w + " ") and row in line
+                       for line in out["cuda"].splitlines()), (w, row, out["cuda"])
+    rows = [line.split() for line in out["paired"].splitlines() if line[:2] in ("a ", "b-")]
+    assert len(rows) == 6, out["paired"]  # 3 rows per workload, in one process each
+    for row in rows:
+        ratio, interval = row[-2], row[-1]  # "1.23x" "(1.10-1.30)": the median lies inside
+        lo, hi = map(float, interval.strip("()").split("-"))
+        assert lo <= float(ratio.rstrip("x")) <= hi, row
+    assert sum(row[-2:] == ["1.00x", "(1.00-1.00)"] for row in rows) == 2  # the reference
