@@ -9,8 +9,10 @@ reported for a row is the median over rounds of (its step / the reference's step
 round), with a bootstrap 95% interval of that median.
 
 What it gives up: the implementations share one process, so one's freed memory is the next
-one's heap (``rnn.py`` keeps them apart for that reason). That is fair between minigrad's own
-rows, which allocate alike, and unfair to the others: PyTorch's cell loop took 80 ms per step
+one's heap, and each evicts the others' data from the caches (``rnn.py`` keeps them apart for
+that reason): every row runs slower than alone (about 2x for workload (a)), and a ratio here is
+the ratio under that handicap. That is fair between minigrad's own rows, which allocate alike,
+and unfair to the others: PyTorch's cell loop took 80 ms per step
 of workload (a) here against 29-32 ms alone at the same time, and the NumPy floor, which
 reuses its buffers, lost ground too. So only minigrad's rows (``mg-*``) are allowed. Use
 both: ``rnn.py`` for times and the ratios to PyTorch, this for ratios between minigrad's paths
