@@ -561,3 +561,63 @@ def test_on_the_cuda_device_each_step_runs_one_kernel_per_region(monkeypatch: An
     out.sum().backward()
     assert_close(compiled, [out.detach(), x.grad] + [p.grad for p in lstm.parameters()],
                  **TOL)
+
+
+# ---------------------------------------------------------------------- where a step writes
+
+
+def _flat(result: Any) -> list[mg.Tensor]:
+    out, final = result
+    return [out.detach(), *(p.detach() for p in (final if isinstance(final, tuple) else
+                                                 (final,)))]
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "PeepholeLSTMCell", "SoftplusWhereCell"])
+def test_without_backward_two_steps_of_arrays_give_the_same_values(kind: str,
+                                                                   device: str) -> None:
+    """Without backward a step's values need not outlive the next step, so the regions write
+    into two alternating arrays: step t reads step t-1's state while it writes its own. The
+    outputs and final states are bit for bit those of the forward that keeps every step,
+    with padding (``lengths=``) and in both directions."""
+    mg.manual_seed(3)
+    if kind in ("LSTM", "GRU"):
+        layer = getattr(nn, kind)(IN, H, dtype="float64", device=device, bidirectional=True)
+    else:
+        layer = nn.Recurrent(make(kind, device), reverse=True)
+    x = mg.randn(T, B, IN, dtype="float64", device=device, requires_grad=True)
+    kept = _flat(layer(x, lengths=LENGTHS))  # recorded for backward: every step's values kept
+    with mg.no_grad():
+        alternating = _flat(layer(x, lengths=LENGTHS))
+        with nn.use_fused(False):
+            graph = _flat(layer(x, lengths=LENGTHS))
+    assert_close(alternating, kept, rtol=0, atol=0)
+    assert_close(alternating, graph, **TOL)
+
+
+def test_a_regions_forward_writes_into_the_arrays_it_is_given() -> None:
+    """What region k computes at step t goes into ``D[k][t]``: h_t into the sequence's
+    ``outputs[t]``, each other value into one array T steps deep for all of them (NumPy maps
+    one large array with few page faults), or two steps deep, reused, without backward."""
+    from minigrad.jit import codegen
+
+    p = _lstm_program("cpu")
+    gen = codegen.step(p)
+    ((k, region),) = gen.regions.items()
+    outputs = np.empty((T, B, H))
+    steps = gen.buffers(T, T, np, {p.outputs[0]: outputs})[k]
+    h_at = region.outputs.index(p.outputs[0])
+    assert len(steps) == T and all(len(d) == 7 for d in steps)  # c_t, h_t, 5 kept values
+    assert all(d[h_at].base is outputs for d in steps)
+    others = [a for d in steps for j, a in enumerate(d) if j != h_at]
+    assert len({id(a.base) for a in others}) == 1 and others[0].base.shape == (6, T, B, H)
+    ins = [np.random.default_rng(j).standard_normal((B, H)) for j in range(5)]
+    got = region.forward(np, *ins, *steps[2])
+    assert all(g is d for g, d in zip(got, steps[2]))  # computed in place, none copied
+    assert_close(list(got), list(region.forward(np, *ins)), rtol=0, atol=0)
+    two = gen.buffers(T, 2, np, {})[k]
+    assert all(np.shares_memory(a, b) for a, b in zip(two[0], two[2]))
+    assert not any(np.shares_memory(a, b) for a, b in zip(two[0], two[1]))
+    region.forward.outputs[3].dtype = np.dtype(bool)  # a value of another dtype: its own array
+    mixed = gen.buffers(T, T, np, {})[k][0]
+    assert mixed[3].dtype == bool and mixed[3].base.shape == (T, B, H)
+    assert mixed[4].dtype == np.float64 and mixed[4].base.shape == (7, T, B, H)

@@ -10,7 +10,7 @@ region its generated kernels (:mod:`minigrad.jit.kernels`: ``R3``/``B3`` below, 
 gates to h_t); nothing is written per op or per cell.
 :func:`show` prints the source, e.g. for an LSTM step::
 
-    def forward_step(v, L, rows, t, backward, xp):
+    def forward_step(v, L, D, rows, t, backward, xp):
         s0 = v[0]; s1 = v[1]; s2 = v[2]; s3 = v[3]; s4 = v[4]   # xw_t, h, c, W_hh, b_hh
         c0 = new(Linear_0); c0._edges = E0
         s20 = Linear_0.forward(c0, s1, L[0], s4)                # h W_hh^T + b_hh
@@ -18,11 +18,12 @@ gates to h_t); nothing is written per op or per cell.
         s21 = Add_1.forward(c1, s0, s20)
         c2 = new(Split_2); c2._edges = E2
         s22, s23, s24, s25 = Split_2.forward(c2, s21, K2_1, K2_2)
-        s31, s34, e3_0, e3_1, e3_2, e3_3, e3_4, = R3(xp, s23, s2, s22, s24, s25)
+        s31, s34, e3_0, e3_1, e3_2, e3_3, e3_4, = R3(xp, s23, s2, s22, s24, s25, *D[3][t])
         ...
 
 Slots are numbered as in the program; ``v`` holds the step's inputs and receives its outputs;
-``L[k]`` is node k's weight in the layout BLAS prefers (:mod:`minigrad.jit.scan`).
+``L[k]`` is node k's weight in the layout BLAS prefers (:mod:`minigrad.jit.scan`); region k
+writes its values into the arrays ``D[k][t]`` (:meth:`Step.buffers`).
 """
 
 from __future__ import annotations
@@ -36,18 +37,19 @@ from minigrad.jit.trace import Node, Program
 class Step:
     """The generated forward and backward of one step of a program (the same for every device).
 
-    ``forward(v, L, rows, t, backward, xp)`` runs the step on the slot list ``v`` and returns
+    ``forward(v, L, D, rows, t, backward, xp)`` runs the step on the slot list ``v`` and returns
     its tape (what backward reads) when ``backward``; ``backward(g, tape, rows, t, xp)`` adds
     each value's gradient into the slot list ``g``, in reverse order.
     """
 
     def __init__(self, p: Program) -> None:
         items = kernels.regions(p)
+        self.regions = {k: r for k, r in enumerate(items) if isinstance(r, kernels.Region)}
         env: dict[str, Any] = {"new": object.__new__}
         fwd, bwd, saves, taped = [], [], [], []
-        made = {s for item in items for n in kernels._nodes(item) for s in n.outs}
-        reads = sorted({a for item in items for n in kernels._nodes(item)
-                        for is_slot, a in n.args if is_slot} - made | set(p.outputs) - made)
+        made = {s for n in p.nodes for s in n.outs}  # (the items hold exactly p's nodes)
+        reads = sorted({a for n in p.nodes for is_slot, a in n.args if is_slot} - made
+                       | set(p.outputs) - made)
         fwd.append("    " + "; ".join(f"s{a} = v[{a}]" for a in reads))
         for k, item in enumerate(items):
             if isinstance(item, kernels.Region):
@@ -55,7 +57,8 @@ class Step:
                 n = len(item.inputs)
                 names = [f"s{s}" for s in item.inputs + item.outputs] + [
                     f"e{k}_{j}" for j in range(len(item.forward.outputs) - len(item.outputs))]
-                fwd.append(f"    {', '.join(names[n:])}, = R{k}(xp, {', '.join(names[:n])})")
+                fwd.append(f"    {', '.join(names[n:])}, = "
+                           f"R{k}(xp, {', '.join(names[:n])}, *D[{k}][t])")
                 if not item.grad:
                     continue
                 taped.append(f"x{k}")
@@ -93,13 +96,30 @@ class Step:
         fwd += ["    if backward:"] + saves + [f"        return [{', '.join(taped)}]",
                                                  "    return None"]
         self.source = "\n".join(
-            ["def forward_step(v, L, rows, t, backward, xp):"] + fwd + [
+            ["def forward_step(v, L, D, rows, t, backward, xp):"] + fwd + [
              "", "", "def backward_step(g, tape, rows, t, xp):",
              f"    {''.join(x + ', ' for x in taped)}= tape" if taped else "    pass"] + bwd)
-        code = compile(self.source, f"<minigrad.jit step {p.name}>", "exec")
-        exec(code, env)  # noqa: S102 -- our own generated source, printable with show()
+        # our own generated source, printable with show()
+        exec(compile(self.source, f"<minigrad.jit step {p.name}>", "exec"), env)  # noqa: S102
         self.forward: Callable = env["forward_step"]
         self.backward: Callable = env["backward_step"]
+
+    def buffers(self, steps: int, deep: int, xp: Any, given: dict[int, Any]) -> dict[int, list]:
+        """``D[k][t]``: where region k's forward writes at step t, an array per value it makes.
+        A slot in ``given`` is written into ``given[slot][t]`` (the step's output: into the
+        sequence's outputs); the other values into one array ``deep`` steps deep, reused after
+        that. NumPy maps one large array with few page faults; a new small array per value
+        and step faults page by page."""
+        bufs = {}
+        for k, r in self.regions.items():
+            outs, dtype = r.forward.outputs, r.forward.dtype
+            slots = r.outputs + [None] * (len(outs) - len(r.outputs))  # then values it keeps
+            block = iter(xp.empty((len(outs) - len(given.keys() & set(slots)), deep)
+                                  + outs[0].shape, dtype))
+            arrays = [given[s] if s in given else next(block) if v.dtype == dtype else
+                      xp.empty((deep,) + v.shape, v.dtype) for s, v in zip(slots, outs)]
+            bufs[k] = [tuple(a[t % len(a)] for a in arrays) for t in range(steps)]
+        return bufs
 
 
 def step(p: Program) -> Step:
@@ -112,9 +132,9 @@ def step(p: Program) -> Step:
 def show(p: Program) -> str:
     """The Python source generated for one step of ``p`` and for its elementwise regions'
     kernels: what a student can read to see what the compiler did."""
-    return "\n\n\n".join([step(p).source] + [
-        k.source_python for item in kernels.regions(p) if isinstance(item, kernels.Region)
-        for k in (item.forward, item.backward)])
+    regions = step(p).regions.values()
+    return "\n\n\n".join([step(p).source] + [k.source_python for r in regions
+                                              for k in (r.forward, r.backward)])
 
 
 def _backward_call(k: int, name: str, node: Node) -> str:

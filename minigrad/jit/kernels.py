@@ -73,9 +73,9 @@ class Sym:
             raise Unfusable(func.__name__)
         return self.prog.emit("where", args)
 
-    def _bin(name: str, reflected: bool = False) -> Any:  # noqa: N805
-        def op(self: Sym, other: Any) -> Sym:
-            return self.prog.emit(name, (other, self) if reflected else (self, other))
+    def _bin(name: str, reflected: bool = False) -> Any:  # noqa: N805 (also unary: -x, abs)
+        def op(self: Sym, *other: Any) -> Sym:
+            return self.prog.emit(name, (*other, self) if reflected else (self, *other))
         return op
 
     __add__ = __iadd__ = _bin("add")
@@ -93,11 +93,7 @@ class Sym:
     __ne__ = _bin("not_equal")  # type: ignore[assignment]
     __hash__ = object.__hash__
 
-    def __neg__(self) -> Sym:
-        return self.prog.emit("negative", (self,))
-
-    def __abs__(self) -> Sym:
-        return self.prog.emit("absolute", (self,))
+    __neg__, __abs__ = _bin("negative"), _bin("absolute")
 
     def copy(self) -> Sym:
         return self
@@ -141,9 +137,8 @@ class Kernel:
 
     def __init__(self, name: str, inputs: list[Sym], outputs: list[Sym],
                  prog: SymProgram) -> None:
-        self.name, self.inputs, self.outputs = name, inputs, outputs
+        self.name, self.inputs, self.outputs, self.dtype = name, inputs, outputs, prog.dtype
         self.statements = prog.needed(outputs, inputs)
-        self.dtype = prog.dtype
         self._compiled: Any = None
         self.python = self._python()
 
@@ -162,6 +157,7 @@ class Kernel:
         return ins, outs, "\n".join(body)
 
     def __call__(self, xp: Any, *arrays: Any) -> tuple:
+        """``arrays``: the inputs, then optionally an array to write each output into."""
         if xp is not np and hasattr(xp, "ElementwiseKernel"):  # real CuPy: one kernel launch
             if self._compiled is None:
                 self._compiled = xp.ElementwiseKernel(*self.source(), name=self.name)
@@ -171,16 +167,20 @@ class Kernel:
 
     def _python(self) -> Any:
         """The program as a Python function of ufunc calls (NumPy, or CuPy without a
-        compiler). A value's memory is reused for a later statement's result once nothing
-        reads it any more (``out=``): a region allocates about one array per output."""
+        compiler). A statement that makes output k writes into ``o{k}`` if one was given;
+        another reuses the memory of a value nothing reads any more (``out=``)."""
         last = {id(a): k for k, (_, _, args) in enumerate(self.statements) for a in args}
         kept = {id(s) for s in self.inputs + self.outputs}
+        first = {id(s): k for k, s in reversed(list(enumerate(self.outputs)))}
         env: dict[str, Any] = {"inf": np.inf, "nan": np.nan, "np": np}  # for constants' repr
-        lines = [f"def {self.name}(xp, {''.join(s.name + ', ' for s in self.inputs)}):"]
+        lines = [f"def {self.name}(xp, {''.join(s.name + ', ' for s in self.inputs)}"
+                 f"{''.join(f'o{k}=None, ' for k in range(len(self.outputs)))}):"]
         for k, (v, fn, args) in enumerate(self.statements):
             names = [a.name if isinstance(a, Sym) else repr(a) for a in args]
             free = [a.name for a in args if isinstance(a, Sym) and id(a) not in kept
                     and last[id(a)] == k and a.dtype == v.dtype and fn != "where"]
+            if id(v) in first and fn != "where":  # (an output that is an input: not copied)
+                free = [f"o{first[id(v)]}"]
             out = f", out={free[0]}" if free else ""
             lines.append(f"    {v.name} = xp.{fn}({', '.join(names)}{out})")
         lines.append(f"    return ({''.join(s.name + ', ' for s in self.outputs)})")
@@ -252,17 +252,12 @@ def regions(p: Program) -> list[Node | Region]:
                 later = {a for r in runs[k + 1:] for n in r for is_slot, a in n.args
                          if is_slot} | set(p.outputs)  # what later nodes or the step read
                 try:
-                    p.items.append(Region(p, run, [s for n in run for s in n.outs
-                                                   if s in later]))
+                    p.items.append(Region(p, run, [s for n in run for s in n.outs if s in later]))
                     continue
                 except Unfusable:  # a rule a kernel cannot express: replay the ops one by one
                     pass
             p.items.extend(run)
     return p.items
-
-
-def _nodes(item: Node | Region) -> list[Node]:
-    return item.nodes if isinstance(item, Region) else [item]
 
 
 def _fusable(p: Program, node: Node) -> bool:

@@ -159,17 +159,18 @@ class Scan(Op):
         laid = _laid_out(p, vals, xp)
         gen = codegen.step(p)  # the step as generated Python (made once per program)
         outputs = xp.empty((steps,) + state[0].shape, state[0].dtype)
+        # a step's values outlive the next step only when backward reads them
+        bufs = gen.buffers(steps, steps if plan.backward else min(2, steps), xp,
+                           {p.outputs[0]: outputs})
         tapes: list[Any] = [None] * steps
         batched = [_all_rows(node, xs[p.seq_slots.index(node.args[0][1])], vals, plan.backward,
                              rows) for node in p.batched]
-        for t in _order(steps, plan.reverse):
-            for s, x in zip(p.seq_slots, xs):
-                vals[s] = x[t]
-            for node, y in zip(p.batched, batched):
-                vals[node.outs[0]] = y[t]
-            for s, h in zip(p.state_slots, state):
-                vals[s] = h
-            tapes[t] = gen.forward(vals, laid, rows, t, plan.backward, xp)
+        # a step reads x_t, the batched products' rows of step t and the state
+        slots = p.seq_slots + [node.outs[0] for node in p.batched] + p.state_slots
+        for t in range(steps)[::-1] if plan.reverse else range(steps):
+            for s, a in zip(slots, [x[t] for x in (*xs, *batched)] + state):
+                vals[s] = a
+            tapes[t] = gen.forward(vals, laid, bufs, rows, t, plan.backward, xp)
             new = [vals[s] for s in p.outputs]
             if plan.mask is not None and t >= plan.full_steps:  # past its length: keep state
                 new = [xp.where(plan.mask[t], n, h) for n, h in zip(new, state)]
@@ -198,14 +199,10 @@ class Scan(Op):
         d_xs = [xp.zeros(*x) if p.needs_grad[s] else None for s, x in zip(p.seq_slots, xs)]
         inv_slots = p.invariant_slots
         d_inv: list[Any] = [None] * len(inv_slots)
-        owned = [False] * len(inv_slots)  # d_inv[k] is an array of our own: add in place
 
-        def add_inv(k: int, g: Any) -> None:
-            if owned[k]:
-                d_inv[k] += g
-            else:  # the first gradient as it came; the first sum makes an array of our own
-                d_inv[k], owned[k] = (g, False) if d_inv[k] is None else (d_inv[k] + g, True)
-        order = _order(steps, plan.reverse)[::-1]
+        def add_inv(k: int, g: Any) -> None:  # the first is copied: the others add in place
+            d_inv[k] = g.copy() if d_inv[k] is None else xp.add(d_inv[k], g, out=d_inv[k])
+        order = range(steps) if plan.reverse else range(steps)[::-1]  # the reverse sweep
         rows.chunk = chunk = min(steps, max(1, _CHUNK_ROWS // max(1, math.prod(state0[0][0][:-1]))))
         for i, t in enumerate(order):
             if i % chunk == 0:  # a new chunk of steps, lo .. lo + n - 1
@@ -344,6 +341,3 @@ def _all_rows(node: Node, x: Any, vals: list, backward: bool, rows: _Streams) ->
         rows.nodes[id(node)] = [node, (args[0],), ctx, None, args[1:], set()]  # all rows
     return y.reshape(x.shape[:-1] + y.shape[-1:])
 
-
-def _order(steps: int, reverse: bool) -> range:
-    return range(steps - 1, -1, -1) if reverse else range(steps)

@@ -132,17 +132,16 @@ def _record(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
     keep: list[Any] = []  # every traced tensor stays alive, so ids stay unique
     varying: set[int] = set()
 
-    def new_slot(t: Tensor, varies: bool = False) -> int:
+    def new_slot(t: Tensor) -> int:
         slot_of[id(t)] = len(keep)
         keep.append(t)
-        if varies:
-            varying.add(id(t))
         return len(keep) - 1
 
     xs = [_make(x.data) for x in xs]  # fresh handles: ids distinct from anything outside
     state = [_make(s.data) for s in state]
-    seq_slots = [new_slot(x, True) for x in xs]
-    state_slots = [new_slot(s, True) for s in state]
+    varying.update(id(t) for t in (*xs, *state))
+    seq_slots = [new_slot(x) for x in xs]
+    state_slots = [new_slot(s) for s in state]
     param_slots = [new_slot(p) for p in params if isinstance(p, Tensor)]
     records: list[tuple[type, tuple, tuple]] = []
 
@@ -189,8 +188,7 @@ def _record(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
             captured.append(t)
     outputs = [slot_of[id(t)] for t in new_state]
     program = Program(seq_slots, state_slots, param_slots, captured, captured_slots, [], [],
-                      nodes,
-                      outputs, len(keep), [False] * len(keep), name,
+                      nodes, outputs, len(keep), [False] * len(keep), name,
                       [(getattr(t, "shape", None), getattr(t, "dtype", None)) for t in keep])
     _analyse(program, keep, varying, grads)
     return program, signature, captured
