@@ -204,17 +204,17 @@ def test_retraces_when_shapes_or_dtypes_change_and_the_cache_is_bounded() -> Non
     layer = nn.Recurrent(cell)
     layer(mg.randn(T, B, IN, dtype="float64"))
     layer(mg.randn(T + 3, B, IN, dtype="float64"))  # another T: same step, no new trace
-    assert layer._traces.traces == 1
+    assert len(layer._traces.programs) == 1
     layer(mg.randn(T, B + 1, IN, dtype="float64"))  # another batch: a new step shape
-    assert layer._traces.traces == 2
+    assert len(layer._traces.programs) == 2
     layer(mg.randn(T, B, IN, dtype="float64", requires_grad=True))  # x needs a gradient now
-    assert layer._traces.traces == 3
+    assert len(layer._traces.programs) == 3
     with mg.no_grad():  # the same program, run without saving anything for backward
         layer(mg.randn(T, B, IN, dtype="float64"))
-    assert layer._traces.traces == 3
+    assert len(layer._traces.programs) == 3
     cell.to("float32")
     layer(mg.randn(T, B, IN))  # float32 now
-    assert layer._traces.traces == 4
+    assert len(layer._traces.programs) == 4
     for batch in range(1, 20):
         layer(mg.randn(2, batch, IN))
     assert len(layer._traces.programs) <= layer._traces.size
@@ -594,6 +594,10 @@ def test_without_backward_two_steps_of_arrays_give_the_same_values(kind: str,
     assert_close(alternating, graph, **TOL)
 
 
+class _User:
+    """Stands for a call's record for backward: the pool gets the array back when it dies."""
+
+
 def test_a_regions_forward_writes_into_the_arrays_it_is_given() -> None:
     """What region k computes at step t goes into ``D[k][t]``: h_t into the sequence's
     ``outputs[t]``, each other value into one array T steps deep for all of them (NumPy maps
@@ -603,8 +607,8 @@ def test_a_regions_forward_writes_into_the_arrays_it_is_given() -> None:
     p = _lstm_program("cpu")
     gen = codegen.step(p)
     ((k, region),) = gen.regions.items()
-    outputs = np.empty((T, B, H))
-    steps = gen.buffers(T, T, np, {p.outputs[0]: outputs})[k]
+    outputs, user = np.empty((T, B, H)), _User()
+    steps = gen.buffers(T, T, np, {p.outputs[0]: outputs}, user)[k]
     h_at = region.outputs.index(p.outputs[0])
     assert len(steps) == T and all(len(d) == 7 for d in steps)  # c_t, h_t, 5 kept values
     assert all(d[h_at].base is outputs for d in steps)
@@ -614,10 +618,58 @@ def test_a_regions_forward_writes_into_the_arrays_it_is_given() -> None:
     got = region.forward(np, *ins, *steps[2])
     assert all(g is d for g, d in zip(got, steps[2]))  # computed in place, none copied
     assert_close(list(got), list(region.forward(np, *ins)), rtol=0, atol=0)
-    two = gen.buffers(T, 2, np, {})[k]
+    two = gen.buffers(T, 2, np, {}, _User())[k]
     assert all(np.shares_memory(a, b) for a, b in zip(two[0], two[2]))
     assert not any(np.shares_memory(a, b) for a, b in zip(two[0], two[1]))
     region.forward.outputs[3].dtype = np.dtype(bool)  # a value of another dtype: its own array
-    mixed = gen.buffers(T, T, np, {})[k][0]
+    mixed = gen.buffers(T, T, np, {}, _User())[k][0]
     assert mixed[3].dtype == bool and mixed[3].base.shape == (T, B, H)
     assert mixed[4].dtype == np.float64 and mixed[4].base.shape == (7, T, B, H)
+
+
+def test_a_regions_array_is_reused_only_once_backward_is_done_with_it(device: str) -> None:
+    """A region's array goes back to its program's pool when the call's record for backward
+    is freed (after backward, or with the graph), so that the next call writes into memory
+    the process has already touched. While a graph still needs it (no backward yet, or
+    ``retain_graph=True``), the next call gets another array. Forward and backward calls
+    interleaved in every order give the graph path's gradients."""
+    from minigrad.jit import codegen
+
+    def train(fused: bool) -> tuple[list[mg.Tensor], list[Any]]:
+        mg.manual_seed(5)
+        lstm = nn.LSTM(IN, H, dtype="float64", device=device, fused=fused)
+        x = mg.randn(T, B, IN, dtype="float64", device=device, requires_grad=True)
+        ups = [mg.randn(T, B, H, dtype="float64", device=device) for _ in range(4)]
+        pools: list[dict] = []
+
+        def pool() -> dict:  # what the pool of the LSTM's program holds now
+            if not fused:
+                return {}
+            return dict(codegen.step(next(iter(lstm._traces.programs.values()))).pool)
+        out1, _ = lstm(x)
+        out2, _ = lstm(x * 2)  # the first graph still needs its array: a second one
+        pools.append(pool())
+        (out1 * ups[0]).sum().backward()
+        pools.append(pool())  # out1's array is free again
+        out3, _ = lstm(x * 3)  # and taken
+        pools.append(pool())
+        (out2 * ups[1]).sum().backward()
+        pools.append(pool())
+        (out3 * ups[2]).sum().backward(retain_graph=True)
+        pools.append(pool())  # out3's graph is retained: its array is not free
+        out4, _ = lstm(x * 4)
+        pools.append(pool())
+        (out3 * ups[2]).sum().backward()
+        pools.append(pool())
+        (out4 * ups[3]).sum().backward()
+        pools.append(pool())
+        return [x.grad] + [w.grad for w in lstm.parameters()], pools
+
+    compiled, pools = train(True)
+    graph, _ = train(False)
+    assert_close(compiled, graph, **TOL)
+    ((k, first),) = pools[1].items()
+    second = pools[3][k]
+    assert second is not first
+    want = [None, first, None, second, second, None, first, second]
+    assert all(p.get(k) is w for p, w in zip(pools, want)), [id(p.get(k)) for p in pools]

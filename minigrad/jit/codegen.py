@@ -28,6 +28,7 @@ writes its values into the arrays ``D[k][t]`` (:meth:`Step.buffers`).
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable
 
 from minigrad.jit import kernels
@@ -45,6 +46,7 @@ class Step:
     def __init__(self, p: Program) -> None:
         items = kernels.regions(p)
         self.regions = {k: r for k, r in enumerate(items) if isinstance(r, kernels.Region)}
+        self.pool: dict[int, Any] = {}  # region -> an array no call is using
         env: dict[str, Any] = {"new": object.__new__}
         fwd, bwd, saves, taped = [], [], [], []
         made = {s for n in p.nodes for s in n.outs}  # (the items hold exactly p's nodes)
@@ -104,19 +106,26 @@ class Step:
         self.forward: Callable = env["forward_step"]
         self.backward: Callable = env["backward_step"]
 
-    def buffers(self, steps: int, deep: int, xp: Any, given: dict[int, Any]) -> dict[int, list]:
+    def buffers(self, steps: int, deep: int, xp: Any, given: dict[int, Any],
+                user: Any) -> dict[int, list]:
         """``D[k][t]``: where region k's forward writes at step t, an array per value it makes.
         A slot in ``given`` is written into ``given[slot][t]`` (the step's output: into the
         sequence's outputs); the other values into one array ``deep`` steps deep, reused after
-        that. NumPy maps one large array with few page faults; a new small array per value
-        and step faults page by page."""
+        that. The array goes back to ``pool`` once ``user`` is gone (the call's record for
+        backward, freed after it), for the next call: memory the process has already touched.
+        A new small array per value and step is touched page by page after glibc has handed
+        the heap's top back to the system (page faults)."""
         bufs = {}
         for k, r in self.regions.items():
             outs, dtype = r.forward.outputs, r.forward.dtype
             slots = r.outputs + [None] * (len(outs) - len(r.outputs))  # then values it keeps
-            block = iter(xp.empty((len(outs) - len(given.keys() & set(slots)), deep)
-                                  + outs[0].shape, dtype))
-            arrays = [given[s] if s in given else next(block) if v.dtype == dtype else
+            shape = (len(outs) - len(given.keys() & set(slots)), deep) + outs[0].shape
+            block = self.pool.pop(k, None)  # no other call can take it while this one runs
+            if block is None or block.shape != shape:
+                block = xp.empty(shape, dtype)
+            weakref.finalize(user, self.pool.__setitem__, k, block)
+            rows = iter(block)
+            arrays = [given[s] if s in given else next(rows) if v.dtype == dtype else
                       xp.empty((deep,) + v.shape, v.dtype) for s, v in zip(slots, outs)]
             bufs[k] = [tuple(a[t % len(a)] for a in arrays) for t in range(steps)]
         return bufs

@@ -261,7 +261,5 @@ def regions(p: Program) -> list[Node | Region]:
 
 
 def _fusable(p: Program, node: Node) -> bool:
-    if node.cls not in ELEMENTWISE:
-        return False
-    shape, dtype = p.meta[node.outs[0]]
-    return all(p.meta[a][0] == shape for is_slot, a in node.args if is_slot)
+    shape = p.meta[node.outs[0]][0]  # elementwise, every operand of the output's shape
+    return node.cls in ELEMENTWISE and all(p.meta[a][0] == shape for var, a in node.args if var)

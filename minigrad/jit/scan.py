@@ -57,14 +57,12 @@ class TraceCache:
     def __init__(self, size: int = 8) -> None:
         self.size = size
         self.programs: collections.OrderedDict = collections.OrderedDict()
-        self.traces = 0  # how many times a step was traced (for tests and curious users)
 
     def get(self, key: Any, make: Callable[[], Program]) -> Program:
         if key in self.programs:
             self.programs.move_to_end(key)
         else:
             self.programs[key] = make()
-            self.traces += 1
             if len(self.programs) > self.size:
                 self.programs.popitem(last=False)
         return self.programs[key]
@@ -109,8 +107,7 @@ def scan(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
 
     with no_grad():
         program = cache.get(full, make)
-    values: dict[int, Any] = dict(zip(program.param_slots, (p for p in params
-                                                            if isinstance(p, Tensor))))
+    values = dict(zip(program.param_slots, [p for p in params if isinstance(p, Tensor)]))
     values.update(zip(program.captured_slots, program.captured))
     for node in program.hoisted:  # loop-invariant: ordinary graph ops, once per sequence
         out = node.cls.apply(*(values[a] if is_slot else a for is_slot, a in node.args))
@@ -120,8 +117,7 @@ def scan(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
     plan = types.SimpleNamespace(program=program, mask=mask, reverse=reverse,
                                  full_steps=seq_len if full_steps is None else full_steps,
                                  backward=record and any(program.needs_grad))
-    cls = _scan_class(program)
-    out = cls.apply(plan, *xs, *state, *invariants)
+    out = _scan_class(program).apply(plan, *xs, *state, *invariants)
     return out[0], tuple(out[1:])
 
 
@@ -161,7 +157,7 @@ class Scan(Op):
         outputs = xp.empty((steps,) + state[0].shape, state[0].dtype)
         # a step's values outlive the next step only when backward reads them
         bufs = gen.buffers(steps, steps if plan.backward else min(2, steps), xp,
-                           {p.outputs[0]: outputs})
+                           {p.outputs[0]: outputs}, rows)
         tapes: list[Any] = [None] * steps
         batched = [_all_rows(node, xs[p.seq_slots.index(node.args[0][1])], vals, plan.backward,
                              rows) for node in p.batched]
@@ -181,9 +177,8 @@ class Scan(Op):
             ctx.plan, ctx.tapes, ctx.rows, ctx.gen, ctx.xp = plan, tapes, rows, gen, xp
             # shapes only: keeping the inputs themselves alive would hold e.g. all of xw
             ctx.like = [(a.shape, a.dtype) for a in arrays[:n_seq + n_state]]
-        # copies where a final part is an input or the outputs' buffer (h_T is outputs[T-1])
-        finals = [xp.array(h, copy=True) if k == 0 or any(h is a for a in arrays) else h
-                  for k, h in enumerate(state)]
+        # copies: a final part may be an input, a view of the outputs or of a pooled array
+        finals = [xp.array(h, copy=True) for h in state]
         return (outputs, *finals)
 
     @staticmethod
