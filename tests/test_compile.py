@@ -504,6 +504,11 @@ def test_on_cupy_each_region_is_one_elementwise_kernel() -> None:
     assert made == [kernels_of_region[0].name]  # compiled once, launched twice
     assert_close(list(first), list(kernels_of_region[0](np, *arrays)), rtol=0, atol=0)
     assert_close(list(again), list(first), rtol=0, atol=0)
+    # the arrays to write into follow the inputs, as ElementwiseKernel's output arguments
+    into = [np.empty((B, H)) for _ in kernels_of_region[0].outputs]
+    got = kernels_of_region[0](xp, *arrays, *into)
+    assert all(g is d for g, d in zip(got, into)) and len(made) == 1
+    assert_close(list(got), list(first), rtol=0, atol=0)
 
 
 class PassThroughCell(cc._Cell):
