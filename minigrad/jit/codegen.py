@@ -124,8 +124,8 @@ class Step:
             if block is None or block.shape != shape:
                 block = xp.empty(shape, dtype)
             weakref.finalize(user, self.pool.__setitem__, k, block)
-            rows = iter(block)
-            arrays = [given[s] if s in given else next(rows) if v.dtype == dtype else
+            parts = iter(block)  # one part per value of the region's dtype
+            arrays = [given[s] if s in given else next(parts) if v.dtype == dtype else
                       xp.empty((deep,) + v.shape, v.dtype) for s, v in zip(slots, outs)]
             bufs[k] = [tuple(a[t % len(a)] for a in arrays) for t in range(steps)]
         return bufs

@@ -179,7 +179,7 @@ class Kernel:
             names = [a.name if isinstance(a, Sym) else repr(a) for a in args]
             free = [a.name for a in args if isinstance(a, Sym) and id(a) not in kept
                     and last[id(a)] == k and a.dtype == v.dtype and fn != "where"]
-            if id(v) in first and fn != "where":  # (an output that is an input: not copied)
+            if id(v) in first and fn != "where":  # (a where's or an input's: returned as is)
                 free = [f"o{first[id(v)]}"]
             out = f", out={free[0]}" if free else ""
             lines.append(f"    {v.name} = xp.{fn}({', '.join(names)}{out})")
