@@ -400,6 +400,30 @@ def test_lstm_step_is_one_gemm_and_one_kernel_region() -> None:
     assert "exp(" not in bwd.source()[2]  # backward reads the activations, recomputes none
 
 
+def test_gru_step_is_one_region_that_saves_a_copy_of_its_product_slice() -> None:
+    """The GRU cell splits before its activations, so a step's elementwise math is ONE region
+    (not two around a split). Backward reads W_hn h + b_hn, a slice of the step's product
+    h W_hh^T: the forward kernel saves a copy of it in the region's own memory, so the
+    (B, 3H) product of every step is not kept alive until backward."""
+    from minigrad.jit import kernels
+
+    gru = nn.GRU(IN, H, dtype="float64")
+    out, _ = gru(mg.randn(T, B, IN, dtype="float64", requires_grad=True))
+    out.sum().backward()
+    items = kernels.regions(next(iter(gru._traces.programs.values())))
+    names = [type(i).__name__ if isinstance(i, kernels.Region) else i.cls.__name__
+             for i in items]
+    assert names == ["Split", "Linear", "Split", "Region"]
+    region, (xw_split, product, h_split) = items[-1], items[:3]
+    assert h_split.args[0][1] == product.outs[0] and xw_split.args[0][1] != product.outs[0]
+    assert all(i >= len(region.inputs) for i in region.tape)  # nothing saved by reference
+    h_n = region.inputs.index(h_split.outs[2])
+    ins = [np.random.default_rng(j).standard_normal((B, H)) for j in range(len(region.inputs))]
+    got = region.forward(np, *ins)
+    (copy,) = [a for a in got if np.array_equal(a, ins[h_n])]
+    assert not np.shares_memory(copy, ins[h_n])
+
+
 def test_per_step_products_read_their_weights_in_the_layout_blas_prefers() -> None:
     """On NumPy a step's product by a loop-invariant matrix gets it laid out so that ``matmul``
     reads it C-contiguous (forward only): W_hh column-major for ``F.linear`` (its forward

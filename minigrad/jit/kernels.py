@@ -35,7 +35,7 @@ ELEMENTWISE = (ew.Add, ew.Sub, ew.Mul, ew.Div, ew.Neg, ew.Exp, ew.Log, ew.Sqrt, 
                ew.Tanh, ew.Sigmoid, ew.Relu, ew.Where, ew.Clone)
 
 # statement vocabulary: NumPy ufunc name -> C expression
-_C = {"add": "{0} + {1}", "subtract": "{0} - {1}", "multiply": "{0} * {1}",
+_C = {"positive": "{0}", "add": "{0} + {1}", "subtract": "{0} - {1}", "multiply": "{0} * {1}",
       "divide": "{0} / {1}", "negative": "-{0}", "exp": "exp({0})", "log": "log({0})",
       "sqrt": "sqrt({0})", "tanh": "tanh({0})", "absolute": "fabs({0})",
       "reciprocal": "1 / {0}", "maximum": "({0} > {1} ? {0} : {1})",
@@ -233,10 +233,16 @@ class Region:
         read = [a for _, _, args in prog.needed(results, forward + gs)
                 for a in args] + results  # what backward reads of the forward's values
         saved = [v for v in dict.fromkeys(read) if any(v is f for f in forward)]
+        # an input an op made in the step (a slice of h W^T) is saved as a copy in the
+        # region's memory: a view would keep that op's whole new array alive until backward
+        op_made = {s for n in p.nodes if not _fusable(p, n) for s in n.outs}
+        copies = {id(v): prog.emit("positive", (v,)) for v, s in zip(ins, self.inputs)
+                  if s in op_made and v.dtype == prog.dtype and any(v is w for w in saved)}
         outs = [env[s] for s in outputs]
-        outs += [v for v in saved if not any(v is o for o in ins + outs)]
+        outs += [v for v in saved if not any(v is o for o in ins + outs)] + [*copies.values()]
         self.forward = Kernel(f"mg_fwd_{id(self)}", ins, outs, prog)
         position = {id(v): i for i, v in enumerate(ins + outs)}
+        position.update({k: position[id(c)] for k, c in copies.items()})
         self.tape = [position[id(v)] for v in saved]  # in the forward kernel's ins + outs
         self.backward = Kernel(f"mg_bwd_{id(self)}", saved + gs, results, prog)
 

@@ -59,12 +59,11 @@ class TraceCache:
         self.programs: collections.OrderedDict = collections.OrderedDict()
 
     def get(self, key: Any, make: Callable[[], Program]) -> Program:
-        if key in self.programs:
-            self.programs.move_to_end(key)
-        else:
+        if key not in self.programs:
             self.programs[key] = make()
-            if len(self.programs) > self.size:
-                self.programs.popitem(last=False)
+        self.programs.move_to_end(key)
+        while len(self.programs) > self.size:
+            self.programs.popitem(last=False)
         return self.programs[key]
 
 

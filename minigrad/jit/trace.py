@@ -137,8 +137,8 @@ def _record(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
         keep.append(t)
         return len(keep) - 1
 
-    xs = [_make(x.data) for x in xs]  # fresh handles: ids distinct from anything outside
-    state = [_make(s.data) for s in state]
+    # fresh handles: ids distinct from anything outside
+    xs, state = [_make(x.data) for x in xs], [_make(s.data) for s in state]
     varying.update(id(t) for t in (*xs, *state))
     seq_slots = [new_slot(x) for x in xs]
     state_slots = [new_slot(s) for s in state]
@@ -210,10 +210,8 @@ def _analyse(p: Program, values: list, varying: set[int], grads: Sequence[bool])
                  and n.args[0][1] in p.seq_slots and not any(
                      is_slot and id(values[a]) in varying for is_slot, a in n.args[1:])]
     p.nodes = [n for n in p.nodes if not any(n is b for b in p.batched)]
-    sources = p.seq_slots + p.state_slots + p.param_slots
-    given = dict(zip(sources, grads))
-    for s in p.captured_slots:
-        given[s] = values[s].requires_grad
+    given = dict(zip(p.seq_slots + p.state_slots + p.param_slots, grads))
+    given.update({s: values[s].requires_grad for s in p.captured_slots})
     # A state part needs a gradient if the step's output of that part does (the previous step
     # made it): iterate to the fixed point, at most once per state part.
     for _ in range(len(p.state_slots) + 1):

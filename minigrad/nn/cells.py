@@ -90,15 +90,18 @@ def gru_cell(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None,
     the same parameters, gates in PyTorch's order (r, z, n); ``xw`` is (B, 3H).
     """
     hidden = h.shape[-1]
-    x_rz, x_n = xw.split([2 * hidden, hidden], -1)
+    # split before the activations, as in lstm_cell: then all of the step's elementwise math
+    # is one region for the compiled path (one generated kernel), not two around a split
+    x_r, x_z, x_n = xw.chunk(3, -1)
     if reset_after:
-        h_rz, h_n = F.linear(h, w_hh, b_hh).split([2 * hidden, hidden], -1)
-        r, z = (x_rz + h_rz).sigmoid().chunk(2, -1)
+        h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, -1)
+        r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
         n = (x_n + r * h_n).tanh()
     else:
         w_rz, w_n = w_hh.split([2 * hidden, hidden], 0)
         b_rz, b_n = (None, None) if b_hh is None else b_hh.split([2 * hidden, hidden], 0)
-        r, z = (x_rz + F.linear(h, w_rz, b_rz)).sigmoid().chunk(2, -1)
+        h_r, h_z = F.linear(h, w_rz, b_rz).chunk(2, -1)
+        r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
         n = (x_n + F.linear(r * h, w_n, b_n)).tanh()
     # (1 - z) * n + z * h written with one op fewer; equal up to rounding
     return n + z * (h - n)
