@@ -15,6 +15,7 @@ instead of failing a user's GPU run.
 
 from __future__ import annotations
 
+import math
 import os
 from types import ModuleType
 from typing import Any
@@ -233,10 +234,19 @@ def to_host(x: Any) -> np.ndarray:
 
 def scatter_add(target: Any, index: Any, values: Any) -> None:
     """``target[index] += values`` where repeated indices accumulate (unbuffered)."""
-    if type(target) is np.ndarray:
-        np.add.at(target, index, values)
-    else:
+    if type(target) is not np.ndarray:
         _cupy_scatter_add(target, index, values)
+    elif (type(index) is np.ndarray and index.ndim == 1 and index.dtype.kind in "iu"
+          and target.ndim > 1 and target.flags.c_contiguous
+          and values.shape == index.shape + target.shape[1:]):
+        # Whole rows (an embedding's gradient): ``np.add.at`` has a fast loop for a 1-D
+        # target only, 4-6x faster here, so add element by element into the flat table.
+        # The same additions in the same order; a negative row -k lands k rows from the end.
+        row = math.prod(target.shape[1:])
+        flat = (index.astype(np.intp)[:, None] * row + np.arange(row)).reshape(-1)
+        np.add.at(target.reshape(-1), flat, values.reshape(-1))
+    else:
+        np.add.at(target, index, values)
 
 
 def _cupy_scatter_add(target: Any, index: Any, values: Any) -> None:

@@ -266,6 +266,26 @@ def test_embedding_grad_and_padding(device: str) -> None:
     assert not frozen.weight.requires_grad
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_scatter_add_of_whole_rows_equals_numpys_add_at(dtype: str) -> None:
+    """An embedding's gradient adds whole rows at repeated (and negative) indices; the backend
+    does it element by element in the flat table (NumPy's fast loop). Same sums, bit for
+    bit, as ``np.add.at`` on the rows, for 2-D and 3-D tables, empty ones included."""
+    from minigrad import backend
+
+    rng = np.random.default_rng(0)
+    for shape, n in [((65, 128), 4096), ((7, 3, 4), 50), ((5, 1), 9), ((3, 4), 0), ((0, 4), 0)]:
+        idx = rng.integers(-shape[0], shape[0], n) if shape[0] else np.zeros(0, np.int64)
+        values = rng.standard_normal((n, *shape[1:])).astype(dtype)
+        want, got = np.zeros(shape, dtype), np.zeros(shape, dtype)
+        np.add.at(want, idx, values)
+        backend.scatter_add(got, idx, values)
+        assert_close(got, want, rtol=0, atol=0)
+    table = np.zeros((4, 3), dtype)  # not whole rows: a pair of index arrays
+    backend.scatter_add(table, (np.array([0, 0, 3]), np.array([1, 1, 2])), np.ones(3, dtype))
+    assert table[0, 1] == 2 and table[3, 2] == 1 and table.sum() == 3
+
+
 def test_dropout_train_and_eval(device: str) -> None:
     drop = nn.Dropout(0.25)
     x = mg.ones(400, 50, device=device, requires_grad=True)
