@@ -128,3 +128,18 @@ class ScaledCell(_Cell):
 
     def forward(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
         return (self.shared_scale * (F.linear(x, self.w) + F.linear(h, self.u))).tanh()
+
+
+class BatchContextCell(_Cell):
+    """Reads a per-feature summary of the whole batch: m = tanh(mean over the batch of h / 2),
+    an (H,) vector; h_t = tanh(W x + U h) * (1 + m). Elementwise ops on (H,) values sit next to
+    ones on (B, H) values in the step, and every row's gradient reaches m through the mean."""
+
+    def __init__(self, input_size: int, hidden_size: int, **kw: Any) -> None:
+        super().__init__(input_size, hidden_size, **kw)
+        self.w, self.u = self.param(hidden_size, input_size), self.param(hidden_size, hidden_size)
+
+    def forward(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
+        m = (h.mean(0) * 0.5).tanh()
+        z = (F.linear(x, self.w) + F.linear(h, self.u)).tanh()
+        return z * (m + 1)

@@ -42,7 +42,7 @@ def make(name: str, device: str, dtype: str = "float64") -> nn.Module:
 
 
 CELLS = ["PeepholeLSTMCell", "MinimalGatedUnit", "IndRNNCell", "MLPCell", "SoftplusWhereCell",
-         "ScaledCell"]
+         "ScaledCell", "BatchContextCell"]
 
 
 def run(cell: nn.Module, fused: bool, x: mg.Tensor, state: Any, lengths: Any,

@@ -1,7 +1,7 @@
 """Each elementwise region of a traced step becomes ONE generated kernel, forward and back.
 
 A *region* is a maximal run of consecutive elementwise nodes of the program (Add, Mul,
-Sigmoid, Tanh, Where, ...) whose array operands all have the output's shape. Replaying it op
+Sigmoid, Tanh, Where, ...) whose outputs and array operands all have one shape. Replaying it op
 by op costs, per op, a Python call and a fresh array (on CuPy, a kernel launch that writes
 every intermediate to memory); here the whole region is one kernel.
 
@@ -235,7 +235,7 @@ class Region:
         saved = [v for v in dict.fromkeys(read) if any(v is f for f in forward)]
         # an input an op made in the step (a slice of h W^T) is saved as a copy in the
         # region's memory: a view would keep that op's whole new array alive until backward
-        op_made = {s for n in p.nodes if not _fusable(p, n) for s in n.outs}
+        op_made = {s for n in p.nodes if _fusable(p, n) is None for s in n.outs}
         copies = {id(v): prog.emit("positive", (v,)) for v, s in zip(ins, self.inputs)
                   if s in op_made and v.dtype == prog.dtype and any(v is w for w in saved)}
         outs = [env[s] for s in outputs]
@@ -254,7 +254,7 @@ def regions(p: Program) -> list[Node | Region]:
         runs = [list(r) for _, r in itertools.groupby(p.nodes, lambda n: _fusable(p, n))]
         p.items = []
         for k, run in enumerate(runs):
-            if len(run) > 1 and _fusable(p, run[0]):
+            if len(run) > 1 and _fusable(p, run[0]) is not None:
                 later = {a for r in runs[k + 1:] for n in r for is_slot, a in n.args
                          if is_slot} | set(p.outputs)  # what later nodes or the step read
                 try:
@@ -266,6 +266,9 @@ def regions(p: Program) -> list[Node | Region]:
     return p.items
 
 
-def _fusable(p: Program, node: Node) -> bool:
-    shape = p.meta[node.outs[0]][0]  # elementwise, every operand of the output's shape
-    return node.cls in ELEMENTWISE and all(p.meta[a][0] == shape for var, a in node.args if var)
+def _fusable(p: Program, node: Node) -> tuple | None:
+    """The shape of ``node``'s output if it can be in a region (elementwise, every operand of
+    that shape), else None. A region's nodes share it: a kernel writes one shape."""
+    shape = p.meta[node.outs[0]][0]
+    fits = node.cls in ELEMENTWISE and all(p.meta[a][0] == shape for var, a in node.args if var)
+    return shape if fits else None

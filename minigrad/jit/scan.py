@@ -55,8 +55,7 @@ class TraceCache:
     """The programs traced for one step function, most recently used last; at most ``size``."""
 
     def __init__(self, size: int = 8) -> None:
-        self.size = size
-        self.programs: collections.OrderedDict = collections.OrderedDict()
+        self.size, self.programs = size, collections.OrderedDict()
 
     def get(self, key: Any, make: Callable[[], Program]) -> Program:
         if key not in self.programs:
