@@ -17,7 +17,7 @@ import custom_cells as cc
 import numpy as np
 import pytest
 from conftest import count_nodes
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
@@ -91,13 +91,16 @@ RECIPE_OPS = {
     "sigmoid": lambda u, v: u.sigmoid(), "relu": lambda u, v: u.relu() - v,
     "neg": lambda u, v: -u, "exp": lambda u, v: (-(u * u)).exp(),
     "where": lambda u, v: mg.where(u > v, u, v * 0.5), "scale": lambda u, v: u * 0.5 + 1,
+    # a (1, H) value: the batch's mean; the ops after it broadcast it against (B, H) ones
+    "batch_mean": lambda u, v: (u.mean(0, keepdims=True) * 0.5).tanh(),
 }
 
 
 class RecipeCell(cc._Cell):
     """A cell made of ``steps`` random elementwise ops on its state (h, c) and the input's
-    projection a = W x + U h: the generated region kernels' in-place reuse of dead temporaries
-    must give exactly what the ops give one by one."""
+    projection a = W x + U h, and batch means: the generated region kernels' in-place reuse of
+    dead temporaries must give exactly what the ops give one by one, with (1, H) and (B, H)
+    values side by side."""
 
     n_state = 2
 
@@ -111,10 +114,12 @@ class RecipeCell(cc._Cell):
         pool = [nn.functional.linear(x, self.w) + nn.functional.linear(h, self.u), h, c]
         for op, i, j in self.steps:
             pool.append(RECIPE_OPS[op](pool[i % len(pool)], pool[j % len(pool)]))
-        return pool[-1].tanh(), pool[-2] * 0.5 + pool[-1] * 0.25
+        zero = h * 0  # the new state is (B, H) even when the last values are (1, H)
+        return pool[-1].tanh() + zero, pool[-2] * 0.5 + pool[-1] * 0.25 + zero
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=60, deadline=None,  # (explain traces every line: minutes on a failure)
+          phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # device: a string
 @given(steps=st.lists(st.tuples(st.sampled_from(sorted(RECIPE_OPS)), st.integers(0, 20),
                                 st.integers(0, 20)), min_size=1, max_size=10),
@@ -313,6 +318,27 @@ def test_gradients_of_gradients_are_refused_with_the_way_out() -> None:
     out, _ = nn.Recurrent(cc.MinimalGatedUnit(IN, H, dtype="float64"))(x)
     with pytest.raises(RuntimeError, match="create_graph.*fused=False"):
         mg.autograd.grad((out * out).sum(), [x], create_graph=True)
+
+
+def test_a_failure_inside_the_compiled_node_is_named_in_a_few_lines() -> None:
+    """An array error in the replay (NumPy's ValueError) comes back as the engine's error,
+    naming the node and the shapes; the node's plan, which holds the whole traced program,
+    is shown cut short, not printed whole."""
+    layer = nn.GRU(IN, H)
+    x = mg.randn(T, B, IN)
+    layer(x)
+    (program,) = layer._traces.programs.values()
+
+    def broken(*args: Any) -> None:
+        raise ValueError("operands could not be broadcast together")
+
+    program.generated.forward = broken
+    with pytest.raises(RuntimeError) as err:
+        layer(x)
+    message = str(err.value)
+    assert message.startswith("Scan[GRU] failed on inputs namespace(")
+    assert f"of shape {(T, B, 3 * H)} (float32)" in message and "broadcast" in message
+    assert len(message) < 400, message
 
 
 def test_the_tracer_leaves_no_trace() -> None:

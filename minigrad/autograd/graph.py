@@ -22,6 +22,7 @@ ops, which are built on this file, so they live one layer up in ``minigrad/tenso
 from __future__ import annotations
 
 import operator
+import reprlib
 from typing import Any
 
 import numpy as np
@@ -263,8 +264,9 @@ def _share_version(outs: Any, base: Any) -> None:
 
 
 def _describe(xs: list) -> str:
-    return ", ".join(f"of shape {tuple(x.shape)} ({x.dtype})" if hasattr(x, "shape") else repr(x)
-                     for x in xs)
+    # reprlib: a constant's repr cut short (an op's plan object may hold a whole program)
+    return ", ".join(f"of shape {tuple(x.shape)} ({x.dtype})" if hasattr(x, "shape")
+                     else reprlib.repr(x) for x in xs)
 
 
 def _raise_device_mismatch(cls: type, args: tuple) -> None:
