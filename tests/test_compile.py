@@ -91,29 +91,33 @@ RECIPE_OPS = {
     "sigmoid": lambda u, v: u.sigmoid(), "relu": lambda u, v: u.relu() - v,
     "neg": lambda u, v: -u, "exp": lambda u, v: (-(u * u)).exp(),
     "where": lambda u, v: mg.where(u > v, u, v * 0.5), "scale": lambda u, v: u * 0.5 + 1,
-    # a (1, H) value: the batch's mean; the ops after it broadcast it against (B, H) ones
+    # values of other shapes, which the ops after them broadcast against (B, H) ones: the
+    # batch's mean (1, H), a sum over the features (B, 1)
     "batch_mean": lambda u, v: (u.mean(0, keepdims=True) * 0.5).tanh(),
+    "row_sum": lambda u, v: (u.sum(-1, keepdims=True) * 0.2).tanh(),
+    "feature": None,  # u * p, p a per-feature parameter (H,) of the cell
 }
 
 
 class RecipeCell(cc._Cell):
     """A cell made of ``steps`` random elementwise ops on its state (h, c) and the input's
-    projection a = W x + U h, and batch means: the generated region kernels' in-place reuse of
-    dead temporaries must give exactly what the ops give one by one, with (1, H) and (B, H)
-    values side by side."""
+    projection a = W x + U h, batch means, sums over the features and a per-feature parameter:
+    the generated region kernels' in-place reuse of dead temporaries must give exactly what the
+    ops give one by one, with (1, H), (B, 1) and (B, H) values side by side."""
 
     n_state = 2
 
     def __init__(self, steps: list[tuple[str, int, int]], device: str) -> None:
         super().__init__(IN, H, dtype="float64", device=device)
-        self.w, self.u = self.param(H, IN), self.param(H, H)
+        self.w, self.u, self.p = self.param(H, IN), self.param(H, H), self.param(H)
         self.steps = steps
 
     def forward(self, x: mg.Tensor, state: Any) -> Any:
         h, c = state
         pool = [nn.functional.linear(x, self.w) + nn.functional.linear(h, self.u), h, c]
         for op, i, j in self.steps:
-            pool.append(RECIPE_OPS[op](pool[i % len(pool)], pool[j % len(pool)]))
+            u, v = pool[i % len(pool)], pool[j % len(pool)]
+            pool.append(u * self.p if op == "feature" else RECIPE_OPS[op](u, v))
         zero = h * 0  # the new state is (B, H) even when the last values are (1, H)
         return pool[-1].tanh() + zero, pool[-2] * 0.5 + pool[-1] * 0.25 + zero
 
