@@ -143,3 +143,20 @@ class BatchContextCell(_Cell):
         m = (h.mean(0) * 0.5).tanh()
         z = (F.linear(x, self.w) + F.linear(h, self.u)).tanh()
         return z * (m + 1)
+
+
+class MixedPrecisionCell(_Cell):
+    """A cell of its own dtype (float32 here) with a float64 per-feature scale ``s`` (H,):
+    y = tanh(s * h) is float64, h_t = tanh(W x + U h) / 2 + y / 2 back in the cell's dtype.
+    Values of both dtypes meet in adjacent elementwise ops; s's gradient is float64."""
+
+    def __init__(self, input_size: int, hidden_size: int, **kw: Any) -> None:
+        super().__init__(input_size, hidden_size, **kw)
+        self.w, self.u = self.param(hidden_size, input_size), self.param(hidden_size, hidden_size)
+        self.s = nn.Parameter(mg.rand(hidden_size, dtype="float64", device=self.device) + 0.5)
+
+    def forward(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
+        scaled = h * self.s  # float64
+        half = (F.linear(x, self.w) + F.linear(h, self.u)).tanh() * 0.5
+        y = scaled.tanh()  # in the same run of elementwise ops as the float32 ones above
+        return half + y.to(half.dtype) * 0.5

@@ -119,7 +119,9 @@ class RecipeCell(cc._Cell):
             u, v = pool[i % len(pool)], pool[j % len(pool)]
             pool.append(u * self.p if op == "feature" else RECIPE_OPS[op](u, v))
         zero = h * 0  # the new state is (B, H) even when the last values are (1, H)
-        return pool[-1].tanh() + zero, pool[-2] * 0.5 + pool[-1] * 0.25 + zero
+        # both parts bounded: a product of the state with itself must not grow step by step
+        # into an overflow (NaN on both paths, which compares as a mismatch)
+        return pool[-1].tanh() + zero, (pool[-2] * 0.5 + pool[-1] * 0.25).tanh() + zero
 
 
 @settings(max_examples=60, deadline=None,  # (explain traces every line: minutes on a failure)
@@ -150,6 +152,25 @@ def test_random_elementwise_cells_compile_to_what_the_ops_compute(
             assert got[key] is None, key
         else:
             assert_close(got[key], value, **TOL, name=f"{steps}: {key}")
+
+
+def test_values_of_another_dtype_keep_it_in_the_compiled_step(device: str) -> None:
+    """A float32 cell with a float64 parameter: y = tanh(s * h) is float64 and meets float32
+    values in adjacent elementwise ops. The compiled step must keep y in float64, as the ops
+    do: over one step, from the same h_0, s's gradient equals the graph's to float64
+    precision (in float32 it would be off by about 1e-7)."""
+    mg.manual_seed(11)
+    cell = cc.MixedPrecisionCell(IN, H, dtype="float32", device=device)
+    x = mg.randn(1, B, IN, device=device, requires_grad=True)
+    h0 = mg.randn(B, H, device=device, requires_grad=True)
+    up = mg.randn(1, B, H, device=device)
+    graph = run(cell, False, x, h0, None, False, up)
+    compiled = run(cell, True, x, h0, None, False, up)
+    s_grad = f"grad param {next(i for i, p in enumerate(cell.parameters()) if p is cell.s)}"
+    assert compiled[s_grad].dtype == mg.float64
+    assert_close(compiled[s_grad], graph[s_grad], rtol=1e-12, atol=1e-14)
+    for key in graph:
+        assert_close(compiled[key], graph[key], rtol=1e-5, atol=1e-6, name=key)
 
 
 @pytest.mark.parametrize("rows", [B, 4 * B])

@@ -78,14 +78,10 @@ class Sym:
             return self.prog.emit(name, (*other, self) if reflected else (self, *other))
         return op
 
-    __add__ = __iadd__ = _bin("add")
-    __radd__ = _bin("add", True)
-    __sub__ = __isub__ = _bin("subtract")
-    __rsub__ = _bin("subtract", True)
-    __mul__ = __imul__ = _bin("multiply")
-    __rmul__ = _bin("multiply", True)
-    __truediv__ = __itruediv__ = _bin("divide")
-    __rtruediv__ = _bin("divide", True)
+    __add__, __iadd__, __radd__ = _bin("add"), _bin("add"), _bin("add", True)
+    __sub__, __isub__, __rsub__ = _bin("subtract"), _bin("subtract"), _bin("subtract", True)
+    __mul__, __imul__, __rmul__ = _bin("multiply"), _bin("multiply"), _bin("multiply", True)
+    __truediv__, __itruediv__, __rtruediv__ = _bin("divide"), _bin("divide"), _bin("divide", True)
     __gt__, __ge__ = _bin("greater"), _bin("greater_equal")
     __lt__, __le__ = _bin("less"), _bin("less_equal")
     __and__ = _bin("logical_and")
@@ -116,7 +112,8 @@ class SymProgram:
             if not isinstance(a, (Sym, int, float, bool)):
                 raise Unfusable(f"{name} of a {type(a).__name__}")
         shape = next(a.shape for a in args if isinstance(a, Sym))
-        out = Sym(self, f"v{next(self.count)}", shape, bool if name in _BOOL else self.dtype)
+        dtype = bool if name in _BOOL else _result_type(args)
+        out = Sym(self, f"v{next(self.count)}", shape, dtype)
         self.statements.append((out, name, args))
         return out
 
@@ -144,14 +141,13 @@ class Kernel:
 
     def source(self) -> tuple[str, str, str]:
         """(in_params, out_params, operation) of the ``cupy.ElementwiseKernel``."""
-        ct = _CTYPE[self.dtype.name]
-
-        def arg(a: Any) -> str:
-            return a.name if isinstance(a, Sym) else f"(({ct}){float(a)!r})"
+        def c_args(args: tuple) -> list[str]:  # numbers in the type NumPy computes them in
+            ct = _CTYPE[_result_type(args).name]
+            return [a.name if isinstance(a, Sym) else f"(({ct}){float(a)!r})" for a in args]
 
         ins = ", ".join(f"{_CTYPE[s.dtype.name]} {s.name}" for s in self.inputs)
         outs = ", ".join(f"{_CTYPE[s.dtype.name]} out{k}" for k, s in enumerate(self.outputs))
-        body = [f"{_CTYPE[v.dtype.name]} {v.name} = {_C[fn].format(*map(arg, args))};"
+        body = [f"{_CTYPE[v.dtype.name]} {v.name} = {_C[fn].format(*c_args(args))};"
                 for v, fn, args in self.statements]
         body += [f"out{k} = {s.name};" for k, s in enumerate(self.outputs)]
         return ins, outs, "\n".join(body)
@@ -245,6 +241,11 @@ class Region:
         position.update({k: position[id(c)] for k, c in copies.items()})
         self.tape = [position[id(v)] for v in saved]  # in the forward kernel's ins + outs
         self.backward = Kernel(f"mg_bwd_{id(self)}", saved + gs, results, prog)
+
+
+def _result_type(args: tuple) -> np.dtype:
+    """The dtype NumPy computes a ufunc of ``args`` in (a Python number adapts to the arrays)."""
+    return np.result_type(*(a.dtype if isinstance(a, Sym) else a for a in args))
 
 
 def regions(p: Program) -> list[Node | Region]:
