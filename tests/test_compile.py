@@ -10,6 +10,7 @@ errors for what it cannot compile.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import Any
 
@@ -316,6 +317,25 @@ class FunctionCell(_Base):
         return Square.apply(self.a(x, h)).tanh()
 
 
+class InPlaceCell(_Base):
+    """Writes into tensors: under the tracer (no graph) that calls no op, so a recording
+    would silently miss it."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+
+    def forward(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
+        a = self.a(x, h)
+        if self.how == "mul_":
+            a.mul_(0.5)
+        elif self.how == "+=":
+            a += h
+        else:
+            a[:, 0] = 0
+        return a.tanh()
+
+
 class WrongShapeCell(_Base):
     def forward(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
         return self.a(x, h)[:, :2]
@@ -327,8 +347,11 @@ class WrongShapeCell(_Base):
     (NoiseCell, "different values on different steps.*fused=False"),
     (FunctionCell, "Square.*fused=False"),
     (WrongShapeCell, r"shape \(3, 2\).*\(3, 5\)"),
+    (functools.partial(InPlaceCell, "mul_"), r"in place \(Mul: \+=.*out of place.*fused=False"),
+    (functools.partial(InPlaceCell, "+="), r"in place \(Add"),
+    (functools.partial(InPlaceCell, "setitem"), r"in place \(SetItem"),
 ])
-def test_what_cannot_be_compiled_is_refused_by_name(cls: type, match: str) -> None:
+def test_what_cannot_be_compiled_is_refused_by_name(cls: Any, match: str) -> None:
     cell = cls()
     x = mg.randn(T, B, IN, requires_grad=True)
     with pytest.raises(TraceError, match=match):
@@ -370,8 +393,13 @@ def test_the_tracer_leaves_no_trace() -> None:
     """After a trace, and after a refused one, ops and tensors behave as before."""
     with pytest.raises(TraceError):
         nn.Recurrent(BranchCell())(mg.randn(T, B, IN))
+    with pytest.raises(TraceError):
+        nn.Recurrent(InPlaceCell("+="))(mg.randn(T, B, IN))
     t = mg.tensor([1.0])
     assert bool(t) and t.item() == 1.0
+    t += 1
+    t[0] = t[0] * 3
+    assert t.item() == 6.0
     out = Square.apply(mg.tensor([3.0], requires_grad=True))
     assert out.item() == 9.0
 

@@ -17,7 +17,7 @@ only those nodes keep what their backward reads. Nodes whose outputs no step out
 dropped (dead code).
 
 What a replay could get silently wrong is refused here, with an error naming the cause and
-suggesting ``fused=False``: an op that draws random numbers or writes into its input, a
+suggesting ``fused=False``: an op that draws random numbers, a write into a tensor, a
 :class:`~minigrad.autograd.Function` (its backward runs on Tensors, not arrays), reading a
 step value in Python (``if h.sum() > 0``, ``.item()``: data-dependent control flow), and a
 step that records different ops, or computes different constants, when traced twice.
@@ -26,18 +26,21 @@ step that records different ops, or computes different constants, when traced tw
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from typing import Any, Callable, Sequence
 
 from minigrad.autograd.function import Function
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.autograd.graph import Op
-from minigrad.ops import nn_ops, shape
+from minigrad.ops import nn_ops
 from minigrad.ops.linalg import Linear, MatMul
 from minigrad.tensor import Tensor, _make
 
-# Ops a replay must not run blindly: they draw random numbers, or write into an input.
-_REFUSED = {nn_ops.Dropout: "draws a new random mask at every call",
-            shape.SetItem: "writes into its input in place"}
+tensor_module = importlib.import_module("minigrad.tensor")  # (mg.tensor is the function)
+
+# Ops a replay must not run blindly: they draw random numbers. (Writes into a tensor, +=
+# or x[i] = v, are refused by _Recording: without a graph they call no op.)
+_REFUSED = {nn_ops.Dropout: "draws a new random mask at every call"}
 
 
 # Ops whose output rows depend only on the same rows of operand 0, the other operands being
@@ -196,8 +199,7 @@ def _record(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],
 
 def _analyse(p: Program, values: list, varying: set[int], grads: Sequence[bool]) -> None:
     """Hoist invariant nodes, drop dead ones, and find where gradients flow."""
-    live = set(p.outputs)
-    kept = []
+    live, kept = set(p.outputs), []
     for node in reversed(p.nodes):
         if any(s in live for s in node.outs):
             kept.append(node)
@@ -241,8 +243,9 @@ def _analyse(p: Program, values: list, varying: set[int], grads: Sequence[bool])
 
 
 class _Recording:
-    """While active, ``Op.apply`` reports every call to ``on_op``, a user Function is refused,
-    and reading a varying tensor's value in Python raises (data-dependent control flow)."""
+    """While active, ``Op.apply`` reports every call to ``on_op``; a user Function and a write
+    into a tensor (``+=``, ``mul_``, ``x[i] = v``) are refused; and reading a varying tensor's
+    value in Python raises (data-dependent control flow)."""
 
     def __init__(self, on_op: Callable, varying: set[int], name: str) -> None:
         self.on_op, self.varying, self.name = on_op, varying, name
@@ -256,10 +259,10 @@ class _Recording:
             on_op(cls, args, out)
             return out
 
-        def refused(cls: type, *args: Any) -> Any:
-            raise TraceError(f"{name}: the step calls {cls.__name__}, a Function whose backward "
-                             "runs on Tensors; the compiled path replays minigrad's Ops only. "
-                             "Use fused=False.")
+        def refuse(what: str) -> Callable:  # ``what`` is formatted with the call's arguments
+            def refused(*args: Any) -> Any:
+                raise TraceError(f"{name}: the step {what.format(*args)}")
+            return refused
 
         def guard(method: Callable) -> Callable:
             def read(t: Tensor, *a: Any) -> Any:
@@ -272,13 +275,18 @@ class _Recording:
             return read
 
         self.saved = {(c, k): c.__dict__[k] for c, k in (
-            (Op, "apply"), (Function, "apply"), (Tensor, "__bool__"), (Tensor, "item"),
-            (Tensor, "__float__"), (Tensor, "tolist"))}
+            (Op, "apply"), (Function, "apply"), (tensor_module, "inplace"), (Tensor, "__bool__"),
+            (Tensor, "item"), (Tensor, "__float__"), (Tensor, "tolist"))}
         Op.apply = classmethod(recorded)
-        Function.apply = classmethod(refused)
-        for c, k in self.saved:
-            if c is Tensor:
-                setattr(Tensor, k, guard(self.saved[c, k]))
+        Function.apply = classmethod(refuse(
+            "calls {0.__name__}, a Function whose backward runs on Tensors; the compiled path "
+            "replays minigrad's Ops only. Use fused=False."))
+        # without a graph an in-place op writes the array directly, which no recording sees
+        tensor_module.inplace = refuse(
+            "changes a tensor in place ({1.__name__}: +=, mul_, x[i] = ...), which the compiled "
+            "path cannot replay. Write it out of place (z = z * 0.5), or use fused=False.")
+        for k in ("__bool__", "item", "__float__", "tolist"):  # reading a value in Python
+            setattr(Tensor, k, guard(self.saved[Tensor, k]))
 
     def __exit__(self, *exc: object) -> None:
         for (c, k), v in self.saved.items():
@@ -287,15 +295,12 @@ class _Recording:
 
 def _constant_key(v: Any) -> Any:
     """A comparable stand-in for a constant argument (arrays by shape and dtype)."""
-    if hasattr(v, "shape") and hasattr(v, "dtype"):
-        return ("array", tuple(v.shape), str(v.dtype))
-    return v
+    is_array = hasattr(v, "shape") and hasattr(v, "dtype")
+    return ("array", tuple(v.shape), str(v.dtype)) if is_array else v
 
 
 def save(ctx: Any, cls: type, xs: Sequence[Any], y: Any) -> None:
     """Keep what ``cls.backward`` reads, as ``Op.apply`` does: the inputs at
     ``cls.save_inputs``, then the output(s) if ``cls.save_output``."""
-    saved = [xs[i] for i in cls.save_inputs]
-    if cls.save_output:
-        saved.extend(y if type(y) is tuple else (y,))
-    ctx._saved = saved
+    outs = (y if type(y) is tuple else (y,)) if cls.save_output else ()
+    ctx._saved = [xs[i] for i in cls.save_inputs] + list(outs)
