@@ -317,6 +317,11 @@ class FunctionCell(_Base):
         return Square.apply(self.a(x, h)).tanh()
 
 
+class DetachCell(_Base):
+    def forward(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
+        return (self.a(x, h) + h.detach()).tanh()
+
+
 class InPlaceCell(_Base):
     """Writes into tensors: under the tracer (no graph) that calls no op, so a recording
     would silently miss it."""
@@ -345,6 +350,7 @@ class WrongShapeCell(_Base):
     (DropoutCell, "Dropout.*fused=False"),
     (BranchCell, "data-dependent control flow.*fused=False"),
     (NoiseCell, "different values on different steps.*fused=False"),
+    (DetachCell, r"different values.*\.detach\(\).*fused=False"),
     (FunctionCell, "Square.*fused=False"),
     (WrongShapeCell, r"shape \(3, 2\).*\(3, 5\)"),
     (functools.partial(InPlaceCell, "mul_"), r"in place \(Mul: \+=.*out of place.*fused=False"),

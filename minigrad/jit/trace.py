@@ -122,9 +122,9 @@ def trace(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor], params:
             if a is not b and not (a.shape == b.shape and bool((a.data == b.data).all())):
                 raise TraceError(
                     f"{name}: a tensor the step reads has different values on different steps "
-                    f"(shape {tuple(a.shape)}): made with a random draw, or computed outside "
-                    "minigrad's ops (e.g. from .data); the compiled path would freeze it. Use "
-                    "fused=False, or compute it with Tensor ops.")
+                    f"(shape {tuple(a.shape)}): made with a random draw, or outside minigrad's "
+                    "ops (.data, .detach()); the compiled path would freeze it. Use fused=False, "
+                    "or compute it with Tensor ops.")
     return program
 
 
