@@ -36,7 +36,7 @@ from minigrad.ops import nn_ops
 from minigrad.ops.linalg import Linear, MatMul
 from minigrad.tensor import Tensor, _make
 
-tensor_module = importlib.import_module("minigrad.tensor")  # (mg.tensor is the function)
+_tensor_module = importlib.import_module("minigrad.tensor")  # (mg.tensor is the function)
 
 # Ops a replay must not run blindly: they draw random numbers. (Writes into a tensor, +=
 # or x[i] = v, are refused by _Recording: without a graph they call no op.)
@@ -275,14 +275,14 @@ class _Recording:
             return read
 
         self.saved = {(c, k): c.__dict__[k] for c, k in (
-            (Op, "apply"), (Function, "apply"), (tensor_module, "inplace"), (Tensor, "__bool__"),
+            (Op, "apply"), (Function, "apply"), (_tensor_module, "inplace"), (Tensor, "__bool__"),
             (Tensor, "item"), (Tensor, "__float__"), (Tensor, "tolist"))}
         Op.apply = classmethod(recorded)
         Function.apply = classmethod(refuse(
             "calls {0.__name__}, a Function whose backward runs on Tensors; the compiled path "
             "replays minigrad's Ops only. Use fused=False."))
         # without a graph an in-place op writes the array directly, which no recording sees
-        tensor_module.inplace = refuse(
+        _tensor_module.inplace = refuse(
             "changes a tensor in place ({1.__name__}: +=, mul_, x[i] = ...), which the compiled "
             "path cannot replay. Write it out of place (z = z * 0.5), or use fused=False.")
         for k in ("__bool__", "item", "__float__", "tolist"):  # reading a value in Python
