@@ -174,6 +174,47 @@ def test_values_of_another_dtype_keep_it_in_the_compiled_step(device: str) -> No
         assert_close(compiled[key], graph[key], rtol=1e-5, atol=1e-6, name=key)
 
 
+class AttributeCell(cc._Cell):
+    """Reads a Python number and a tensor it holds as plain attributes: h_t = tanh(W x +
+    k * U h + h * buf)."""
+
+    def __init__(self, device: str) -> None:
+        super().__init__(IN, H, dtype="float64", device=device)
+        self.w, self.u = self.param(H, IN), self.param(H, H)
+        self.k, self.buf = 0.5, mg.ones(B, H, dtype="float64", device=device)
+
+    def forward(self, x: mg.Tensor, h: mg.Tensor) -> mg.Tensor:
+        return (nn.functional.linear(x, self.w) + nn.functional.linear(h, self.u) * self.k
+                + h * self.buf).tanh()
+
+
+def test_changing_what_a_cell_holds_traces_again(device: str) -> None:
+    """A recording holds the cell's Python numbers and tensors as they were. Changing one
+    (cell.k = 2.0; a tensor attribute replaced) must not replay the old value: the trace's key
+    holds them, so the next call traces again. A change in place (buf *= 3) is read as is."""
+    def changes(cell: AttributeCell) -> Any:
+        yield
+        cell.k = 2.0
+        yield
+        cell.buf = mg.full((B, H), 3.0, dtype="float64", device=device)
+        yield
+        with mg.no_grad():
+            cell.buf.mul_(0.5)
+        yield
+
+    x = mg.randn(T, B, IN, dtype="float64", device=device)
+    runs: dict[bool, list] = {}
+    for fused in (False, True):
+        mg.manual_seed(5)
+        cell = AttributeCell(device)
+        layer = nn.Recurrent(cell, fused=fused)
+        runs[fused] = [layer(x)[0].detach() for _ in changes(cell)]
+        if fused:
+            assert len(layer._traces.programs) == 3  # the in-place change: no new trace
+    for k, (want, got) in enumerate(zip(runs[False], runs[True])):
+        assert_close(got, want, **TOL, name=f"after change {k}")
+
+
 @pytest.mark.parametrize("rows", [B, 4 * B])
 def test_weight_gradients_streamed_in_chunks_of_steps(rows: int, device: str,
                                                       monkeypatch: Any) -> None:

@@ -235,7 +235,8 @@ class RNNBase(Module):
             out, final = scan(step, [xw.reshape(seq_len, batch, -1)], self._state_parts(state),
                               (w_hh, b_hh), cache=self._traces,
                               mask=None if masks is None else masks[0].data,
-                              full_steps=full_steps, reverse=bool(direction), name=self._name)
+                              full_steps=full_steps, reverse=bool(direction),
+                              key=_trace_key(self), name=self._name)
         else:
             # split into per-step (B, G*H) pieces by one node (no reshape per step)
             out, final = unroll(step, [xw.split(batch, 0)], self._state_parts(state),
@@ -478,7 +479,7 @@ class Recurrent(Module):
             if self._traces is None:
                 self._traces = TraceCache()
             key = (tuple((id(p), p.requires_grad) for p in self.cell.parameters()),
-                   self.cell.training)
+                   _trace_key(self.cell))
             out, final = scan(step, [x], parts, (), cache=self._traces,
                               mask=None if masks is None else masks[0].data,
                               full_steps=full_steps, reverse=self.reverse, key=key, name=name)
@@ -497,6 +498,21 @@ class Recurrent(Module):
 
 
 # ---------------------------------------------------------------------- shared by the layers
+
+
+def _trace_key(module: Module) -> tuple:
+    """What of ``module``'s own state a traced step may have read, besides the tensors passed
+    to it: every submodule's Python numbers, strings and flags (``training`` among them) by
+    value, its other tensors (buffers, attributes) by identity.
+
+    The compiled path replays a recording, and a recording holds such values as they were.
+    With them in the trace's key, changing one (``cell.temperature = 2.0``, a buffer replaced
+    by another tensor) makes the next call trace again instead of replaying stale values.
+    Changing a tensor's values in place needs nothing: the recording reads the same tensor.
+    """
+    return tuple((k, id(v) if isinstance(v, Tensor) else v) for m in module.modules()
+                 for k, v in (*vars(m).items(), *m._buffers.items())
+                 if v is None or isinstance(v, (bool, int, float, str, Tensor)))
 
 
 def unroll(step: Any, xs: Sequence[Sequence[Tensor]], state: Sequence[Tensor],
