@@ -408,6 +408,13 @@ def test_what_cannot_be_compiled_is_refused_by_name(cls: Any, match: str) -> Non
         out.sum().backward()
 
 
+def test_a_state_of_another_dtype_than_the_input_is_named_as_such() -> None:
+    cell = cc.MinimalGatedUnit(IN, H)
+    with pytest.raises(TypeError, match=r"state is float64 but the input is float32; .*"
+                                        r"state.to\('float32'\), or the input, input.to"):
+        nn.Recurrent(cell)(mg.randn(T, B, IN), mg.zeros(B, H, dtype="float64"))
+
+
 def test_gradients_of_gradients_are_refused_with_the_way_out() -> None:
     x = mg.randn(T, B, IN, dtype="float64", requires_grad=True)
     out, _ = nn.Recurrent(cc.MinimalGatedUnit(IN, H, dtype="float64"))(x)

@@ -277,12 +277,12 @@ def _check_sizes(name: str, input_size: int, hidden_size: int) -> None:
             raise ValueError(f"{name}: {label} must be a positive int, got {n!r}")
 
 
-def _check_dtype(name: str, x: Tensor, weight: Tensor, what: str = "input") -> None:
+def _check_dtype(name: str, x: Tensor, like: Tensor, what: str = "input",
+                 other: str = "the parameters are", fix: str = "the module, module") -> None:
     # mixing would silently promote the whole graph (and the weight gradients) to float64
-    if x.dtype != weight.dtype:
-        raise TypeError(f"{name}: {what} is {x.dtype} but the parameters are {weight.dtype}; "
-                        f"convert it, e.g. {what}.to({weight.dtype.name!r}), or the module, "
-                        f"module.to({x.dtype.name!r})")
+    if x.dtype != like.dtype:
+        raise TypeError(f"{name}: {what} is {x.dtype} but {other} {like.dtype}; convert it, "
+                        f"e.g. {what}.to({like.dtype.name!r}), or {fix}.to({x.dtype.name!r})")
 
 
 def _uniform_init(params: Any, hidden_size: int) -> None:

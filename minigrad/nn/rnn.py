@@ -467,7 +467,7 @@ class Recurrent(Module):
             if not isinstance(p, Tensor) or p.ndim < 1 or p.shape[0] != batch:
                 raise ValueError(f"{name}: {label} must be a Tensor of shape (B={batch}, ...), "
                                  f"got {_describe(p)}")
-            _check_dtype(name, p, x, label)
+            _check_dtype(name, p, x, label, "the input is", "the input, input")
             _check_device(name, p, x, label, "the input is")
         masks, full_steps = length_masks(name, lengths, seq_len, batch, x.device)
         fused = _fused_default[0] if self.fused is None else self.fused
