@@ -10,6 +10,7 @@ errors for what it cannot compile.
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 from typing import Any
@@ -213,6 +214,29 @@ def test_changing_what_a_cell_holds_traces_again(device: str) -> None:
             assert len(layer._traces.programs) == 3  # the in-place change: no new trace
     for k, (want, got) in enumerate(zip(runs[False], runs[True])):
         assert_close(got, want, **TOL, name=f"after change {k}")
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "Recurrent"])
+def test_a_deep_copy_of_a_compiled_layer_traces_again(kind: str, device: str) -> None:
+    """copy.deepcopy of a layer after compiled calls (e.g. to keep the best model): the copy
+    starts with an empty trace cache, since a program's generated code refers to the nodes of
+    the original. The copy, with its own weights, matches its graph path; the original still
+    runs."""
+    mg.manual_seed(8)
+    layer = (nn.Recurrent(make("PeepholeLSTMCell", device)) if kind == "Recurrent" else
+             getattr(nn, kind)(IN, H, dtype="float64", device=device))
+    x = mg.randn(T, B, IN, dtype="float64", device=device, requires_grad=True)
+    layer(x)[0].sum().backward()
+    twin = copy.deepcopy(layer)
+    assert len(twin._traces.programs) == 0
+    with mg.no_grad():
+        for p in twin.parameters():
+            p.mul_(1.5)
+    got = twin(x)[0].detach()
+    twin.fused = False
+    assert_close(got, twin(x)[0].detach(), **TOL)
+    assert len(layer._traces.programs) == 1
+    layer(x)[0].sum().backward()
 
 
 @pytest.mark.parametrize("rows", [B, 4 * B])

@@ -58,12 +58,14 @@ class TraceCache:
         self.size, self.programs = size, collections.OrderedDict()
 
     def get(self, key: Any, make: Callable[[], Program]) -> Program:
-        if key not in self.programs:
-            self.programs[key] = make()
-        self.programs.move_to_end(key)
+        program = self.programs.pop(key, None) or make()
+        self.programs[key] = program  # (re)inserted: the most recently used is last
         while len(self.programs) > self.size:
             self.programs.popitem(last=False)
-        return self.programs[key]
+        return program
+
+    def __deepcopy__(self, memo: dict) -> TraceCache:  # a copied layer traces again: a
+        return TraceCache(self.size)  # program's generated code refers to its own nodes
 
 
 def scan(step: Callable, xs: Sequence[Tensor], state: Sequence[Tensor],

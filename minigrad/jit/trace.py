@@ -251,12 +251,11 @@ class _Recording:
         self.on_op, self.varying, self.name = on_op, varying, name
 
     def __enter__(self) -> None:
-        op_apply = Op.__dict__["apply"].__func__
-        on_op, varying, name = self.on_op, self.varying, self.name
+        op_apply, varying, name = Op.__dict__["apply"].__func__, self.varying, self.name
 
         def recorded(cls: type, *args: Any) -> Any:
             out = op_apply(cls, *args)
-            on_op(cls, args, out)
+            self.on_op(cls, args, out)
             return out
 
         def refuse(what: str) -> Callable:  # ``what`` is formatted with the call's arguments
