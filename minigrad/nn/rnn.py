@@ -478,11 +478,10 @@ class Recurrent(Module):
         if fused:
             if self._traces is None:
                 self._traces = TraceCache()
-            key = (tuple((id(p), p.requires_grad) for p in self.cell.parameters()),
-                   _trace_key(self.cell))
             out, final = scan(step, [x], parts, (), cache=self._traces,
                               mask=None if masks is None else masks[0].data,
-                              full_steps=full_steps, reverse=self.reverse, key=key, name=name)
+                              full_steps=full_steps, reverse=self.reverse,
+                              key=_trace_key(self.cell), name=name)
         else:
             out, final = unroll(step, [x.unbind(0)], parts, (), masks, full_steps, self.reverse)
         if masks is not None:
@@ -501,17 +500,18 @@ class Recurrent(Module):
 
 
 def _trace_key(module: Module) -> tuple:
-    """What of ``module``'s own state a traced step may have read, besides the tensors passed
-    to it: every submodule's Python numbers, strings and flags (``training`` among them) by
-    value, its other tensors (buffers, attributes) by identity.
+    """What of ``module``'s own state a traced step may have read: every submodule's Python
+    numbers, strings and flags (``training`` among them) by value, its tensors (parameters,
+    buffers, attributes) by identity and whether they require a gradient.
 
     The compiled path replays a recording, and a recording holds such values as they were.
-    With them in the trace's key, changing one (``cell.temperature = 2.0``, a buffer replaced
-    by another tensor) makes the next call trace again instead of replaying stale values.
-    Changing a tensor's values in place needs nothing: the recording reads the same tensor.
+    With them in the trace's key, changing one (``cell.temperature = 2.0``, a tensor replaced
+    by another) makes the next call trace again instead of replaying stale values. Changing a
+    tensor's values in place needs nothing: the recording reads the same tensor.
     """
-    return tuple((k, id(v) if isinstance(v, Tensor) else v) for m in module.modules()
-                 for k, v in (*vars(m).items(), *m._buffers.items())
+    return tuple((k, (id(v), v.requires_grad) if isinstance(v, Tensor) else v)
+                 for m in module.modules()
+                 for k, v in (*vars(m).items(), *m._parameters.items(), *m._buffers.items())
                  if v is None or isinstance(v, (bool, int, float, str, Tensor)))
 
 
